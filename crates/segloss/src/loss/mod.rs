@@ -1,0 +1,1 @@
+//! Segmentation losses from logits, with exact analytic gradients.

@@ -1,0 +1,1 @@
+//! Streaming, mergeable confusion-matrix metrics.
