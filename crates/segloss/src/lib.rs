@@ -21,10 +21,12 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod error;
+pub mod label;
 pub mod loss;
 pub(crate) mod math;
 pub mod metrics;
 pub mod shape;
 
 pub use error::{Error, Result};
+pub use label::Label;
 pub use shape::Shape;

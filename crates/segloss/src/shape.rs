@@ -114,7 +114,13 @@ impl Shape {
         self.check(op, input, self.index_len(), buf_len)
     }
 
-    fn check(&self, op: &'static str, input: &'static str, expected: usize, found: usize) -> Result<()> {
+    fn check(
+        &self,
+        op: &'static str,
+        input: &'static str,
+        expected: usize,
+        found: usize,
+    ) -> Result<()> {
         if expected == found {
             Ok(())
         } else {

@@ -1,1 +1,76 @@
 //! Segmentation losses from logits, with exact analytic gradients.
+//!
+//! Every loss follows one pattern: a `…Config` with documented defaults and `with_*` setters
+//! is validated once by `init()` into the usable loss, which implements [`Loss`]. Inputs are
+//! `f32` logits in `N×C×spatial` layout ([`crate::Shape`]) and [`Targets`]; the loss value is
+//! accumulated in `f64`, and the gradient `∂loss/∂x` is written into a caller-provided buffer
+//! in the same pass (or two passes for Dice-type losses), allocating nothing proportional to
+//! the input.
+
+use crate::error::Result;
+use crate::shape::Shape;
+
+/// Targets of a loss.
+///
+/// - [`Targets::Dense`]: one value in `[0, 1]` per logit (`N×C×S`), for binary and
+///   multi-label losses; soft labels are allowed.
+/// - The index variants: one class index per pixel (`N×S`, no channel axis), for multi-class
+///   (softmax) losses, in the integer type the caller already has.
+#[derive(Debug, Clone, Copy)]
+pub enum Targets<'a> {
+    /// Float masks with values in `[0, 1]`, same length as the logits.
+    Dense(&'a [f32]),
+    /// Class indices as `u8`.
+    U8(&'a [u8]),
+    /// Class indices as `u16`.
+    U16(&'a [u16]),
+    /// Class indices as `u32`.
+    U32(&'a [u32]),
+    /// Class indices as `i64` (PyTorch's and burn's integer type; negative values are
+    /// only allowed as the ignore label).
+    I64(&'a [i64]),
+}
+
+impl Targets<'_> {
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        match self {
+            Targets::Dense(t) => t.len(),
+            Targets::U8(t) => t.len(),
+            Targets::U16(t) => t.len(),
+            Targets::U32(t) => t.len(),
+            Targets::I64(t) => t.len(),
+        }
+    }
+
+    /// Whether there are no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A loss that can be evaluated on a batch of logits.
+///
+/// This is the interface the CLI's `bench`, the burn integration and the training demo use to
+/// drive any loss.
+pub trait Loss {
+    /// A short, stable name for reports, e.g. `"focal"`.
+    fn name(&self) -> &'static str;
+
+    /// Computes the reduced loss and, if `grad` is given, writes `∂loss/∂logits` into it.
+    ///
+    /// `logits` and `grad` have `shape.len()` elements; `targets` has `shape.len()` (dense)
+    /// or `shape.index_len()` (indices) elements.
+    ///
+    /// # Errors
+    /// A typed [`crate::Error`] for a buffer that does not match `shape`, a target of the
+    /// wrong kind for this loss, a label `≥ C` (other than the ignore label), a dense target
+    /// outside `[0, 1]` or a non-finite logit. On error nothing has been written to `grad`.
+    fn forward(
+        &self,
+        logits: &[f32],
+        targets: Targets<'_>,
+        shape: &Shape,
+        grad: Option<&mut [f32]>,
+    ) -> Result<f64>;
+}

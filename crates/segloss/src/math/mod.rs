@@ -50,10 +50,20 @@ mod tests {
     fn stable_at_extremes() {
         for &x in &[-1e4f32, -100.0, -20.0, -1.0, 0.0, 1.0, 20.0, 100.0, 1e4] {
             let xd = x as f64;
-            let sp = if xd > 0.0 { xd + (-xd).exp().ln_1p() } else { xd.exp().ln_1p() };
-            assert!((softplus(x) as f64 - sp).abs() <= 1e-6 * sp.max(1e-30), "softplus({x})");
+            let sp = if xd > 0.0 {
+                xd + (-xd).exp().ln_1p()
+            } else {
+                xd.exp().ln_1p()
+            };
+            assert!(
+                (softplus(x) as f64 - sp).abs() <= 1e-6 * sp.max(1e-30),
+                "softplus({x})"
+            );
             let sg = 1.0 / (1.0 + (-xd).exp());
-            assert!((sigmoid(x) as f64 - sg).abs() <= 1e-6 * sg.max(1e-30), "sigmoid({x})");
+            assert!(
+                (sigmoid(x) as f64 - sg).abs() <= 1e-6 * sg.max(1e-30),
+                "sigmoid({x})"
+            );
         }
     }
 }
