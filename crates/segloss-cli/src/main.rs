@@ -6,6 +6,8 @@
 //! Exit codes: `0` success; `1` the command ran but some inputs failed (each is reported);
 //! `2` usage error (bad arguments, nothing was done).
 
+mod bench;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -19,7 +21,10 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Time forward plus backward of a fused loss kernel on seeded random inputs.
+    Bench(bench::BenchArgs),
+}
 
 /// What a subcommand reports back to `main`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +37,9 @@ pub enum Outcome {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result: anyhow::Result<Outcome> = match cli.command {};
+    let result: anyhow::Result<Outcome> = match cli.command {
+        Command::Bench(args) => bench::run(&args),
+    };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::PartialFailure) => ExitCode::from(1),

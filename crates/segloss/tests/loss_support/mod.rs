@@ -1,6 +1,8 @@
 //! Helpers shared by the loss integration tests.
 #![allow(dead_code)]
 
+pub mod naive;
+
 use std::path::PathBuf;
 
 /// `../shared/reference/<name>` beside the workspace, or `$SEGLOSS_REFERENCE_DIR/<name>`.

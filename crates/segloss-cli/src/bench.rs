@@ -1,0 +1,256 @@
+//! `segloss bench`: times forward plus backward of a fused loss kernel.
+//!
+//! The inputs mirror `shared/bench/torch_reference.py`: logits `randn·3` from a fixed seed;
+//! binary masks with about 5% positives for sigmoid losses; uniform class indices for softmax
+//! losses. The gradient buffer is allocated once, before timing. Each repetition is one call
+//! of [`segloss::loss::Loss::forward`] with a gradient, inside a local rayon pool of
+//! `--threads` threads; the first call is a warm-up and is not counted.
+
+mod inputs;
+mod stream;
+
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::error::ErrorKind;
+use clap::{Args, CommandFactory, ValueEnum};
+use serde::Serialize;
+
+use segloss::Shape;
+use segloss::loss::{Loss, Targets};
+
+use crate::Outcome;
+use inputs::{IndexTargets, IndexType, SplitMix64};
+
+/// Arguments of `segloss bench`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Targets and commands for the comparison with PyTorch: scripts/bench-vs-torch.sh"
+)]
+pub struct BenchArgs {
+    /// The kernel to time.
+    #[arg(long, value_enum)]
+    loss: Kernel,
+    /// Batch shape `N,C,D1[,D2,...]` (row-major, like PyTorch's NCHW / NCDHW).
+    #[arg(long, value_parser = parse_shape)]
+    shape: Shape,
+    /// Threads of the local rayon pool the kernel runs in.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    threads: u16,
+    /// Timed repetitions (after one warm-up call).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    reps: u32,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Seed of the random logits and targets.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Integer type of the class-index targets of multi-class losses.
+    #[arg(long, value_enum, default_value_t = IndexType::U8)]
+    index_type: IndexType,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// One human-readable line.
+    Text,
+    /// One JSON object: `{"loss", "shape", "threads", "median_ms", "min_ms", ...}`.
+    Json,
+}
+
+/// The kernels `segloss bench` can time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Kernel {
+    /// The streaming floor: read logits and binary targets, write `x − t` (no math).
+    Stream,
+    /// The streaming floor for index targets: read logits and labels, write `x − [t = c]`.
+    StreamMc,
+}
+
+/// What kind of targets a kernel takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TargetKind {
+    /// Float masks, one per logit (sigmoid losses).
+    Dense,
+    /// Class indices, one per pixel (softmax losses).
+    Index,
+}
+
+impl Kernel {
+    fn target_kind(self) -> TargetKind {
+        match self {
+            Kernel::Stream => TargetKind::Dense,
+            Kernel::StreamMc => TargetKind::Index,
+        }
+    }
+
+    /// The configured loss, or `None` for the streaming floors.
+    fn loss(self) -> anyhow::Result<Option<Box<dyn Loss + Sync>>> {
+        Ok(match self {
+            Kernel::Stream | Kernel::StreamMc => None,
+        })
+    }
+}
+
+/// The result line.
+#[derive(Debug, Serialize)]
+struct Report {
+    loss: String,
+    shape: Vec<usize>,
+    threads: u16,
+    reps: u32,
+    median_ms: f64,
+    min_ms: f64,
+    /// Logits processed per second at the median time, in billions.
+    gelem_per_s: f64,
+    /// The loss value of the last call (`null` for the streaming floors).
+    value: Option<f64>,
+}
+
+/// Runs `segloss bench`.
+///
+/// # Errors
+/// A shape that [`Shape::new`] rejects, a class count the index type cannot hold, a thread
+/// pool that cannot be built, or a loss that fails on the generated inputs.
+pub fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
+    let shape = &args.shape;
+    let mut rng = SplitMix64::new(args.seed);
+    let logits = inputs::logits(shape.len(), &mut rng);
+    let kind = args.loss.target_kind();
+    let (dense, index) = match kind {
+        TargetKind::Dense => (inputs::dense_targets(shape.len(), 0.05, &mut rng), None),
+        TargetKind::Index => {
+            if shape.channels() < 2 {
+                // A usage error (exit code 2), like the ones clap finds itself.
+                crate::Cli::command()
+                    .error(
+                        ErrorKind::ArgumentConflict,
+                        format!(
+                            "--loss {} needs at least 2 classes, --shape has C = {}",
+                            args.loss.name(),
+                            shape.channels()
+                        ),
+                    )
+                    .exit();
+            }
+            let idx = IndexTargets::uniform(
+                shape.index_len(),
+                shape.channels(),
+                args.index_type,
+                &mut rng,
+            )?;
+            (Vec::new(), Some(idx))
+        }
+    };
+    let targets = match &index {
+        Some(idx) => idx.as_targets(),
+        None => Targets::Dense(&dense),
+    };
+    let loss = args.loss.loss()?;
+    let mut grad = vec![0.0f32; shape.len()];
+
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(usize::from(args.threads))
+        .build()
+        .context("building the thread pool")?;
+    let mut times = Vec::with_capacity(args.reps as usize);
+    let mut value = None;
+    pool.install(|| -> anyhow::Result<()> {
+        for rep in 0..=args.reps {
+            let start = Instant::now();
+            value = match &loss {
+                Some(loss) => Some(
+                    loss.forward(&logits, targets, shape, Some(&mut grad))
+                        .with_context(|| format!("{} on the generated inputs", loss.name()))?,
+                ),
+                None => {
+                    stream_floor(&logits, targets, shape, &mut grad);
+                    None
+                }
+            };
+            std::hint::black_box(&grad);
+            let ms = start.elapsed().as_secs_f64() * 1e3;
+            if rep > 0 {
+                times.push(ms);
+            }
+        }
+        Ok(())
+    })?;
+
+    times.sort_by(f64::total_cmp);
+    let median_ms = median(&times);
+    let report = Report {
+        loss: args.loss.name(),
+        shape: shape.dims().to_vec(),
+        threads: args.threads,
+        reps: args.reps,
+        median_ms,
+        min_ms: times[0],
+        gelem_per_s: shape.len() as f64 / (median_ms * 1e-3) / 1e9,
+        value,
+    };
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string(&report)?),
+        Format::Text => println!(
+            "{} shape={} threads={} median_ms={:.3} min_ms={:.3} gelem_per_s={:.3}{}",
+            report.loss,
+            shape
+                .dims()
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+            report.threads,
+            report.median_ms,
+            report.min_ms,
+            report.gelem_per_s,
+            report
+                .value
+                .map_or(String::new(), |v| format!(" loss={v:.6}")),
+        ),
+    }
+    Ok(Outcome::Success)
+}
+
+impl Kernel {
+    /// The name as typed on the command line.
+    fn name(self) -> String {
+        self.to_possible_value()
+            .map_or_else(|| format!("{self:?}"), |v| v.get_name().to_owned())
+    }
+}
+
+fn stream_floor(logits: &[f32], targets: Targets<'_>, shape: &Shape, out: &mut [f32]) {
+    match targets {
+        Targets::Dense(t) => stream::dense(logits, t, out),
+        Targets::U8(t) => stream::indexed(logits, t, shape, out),
+        Targets::U16(t) => stream::indexed(logits, t, shape, out),
+        Targets::U32(t) => stream::indexed(logits, t, shape, out),
+        Targets::I64(t) => stream::indexed(logits, t, shape, out),
+    }
+}
+
+/// Parses `N,C,D1[,D2,...]` into a checked [`Shape`] (so a bad shape is a usage error).
+fn parse_shape(s: &str) -> Result<Shape, String> {
+    let dims = s
+        .split(',')
+        .map(|d| {
+            d.trim()
+                .parse::<usize>()
+                .map_err(|e| format!("`{d}` is not a dimension: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Shape::new(&dims).map_err(|e| e.to_string())
+}
+
+/// The median of sorted, non-empty `times`.
+fn median(times: &[f64]) -> f64 {
+    let n = times.len();
+    if n % 2 == 1 {
+        times[n / 2]
+    } else {
+        0.5 * (times[n / 2 - 1] + times[n / 2])
+    }
+}

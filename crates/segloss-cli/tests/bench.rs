@@ -1,0 +1,95 @@
+//! `segloss bench` end to end: tiny shapes, JSON parsed back.
+
+use std::process::Command;
+
+fn segloss() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_segloss"))
+}
+
+/// Runs `segloss bench ARGS --format json` and parses its one line of output.
+fn bench_json(args: &[&str]) -> serde_json::Value {
+    let out = segloss()
+        .arg("bench")
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .expect("segloss runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "segloss bench {args:?} failed: {}{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "one JSON line expected: {stdout}"
+    );
+    serde_json::from_str(&stdout).expect("valid JSON")
+}
+
+#[test]
+fn bench_prints_one_json_object_with_the_documented_fields() {
+    for (loss, shape, dims) in [
+        ("stream", "2,1,8,8", vec![2, 1, 8, 8]),
+        ("stream-mc", "2,3,4,4,4", vec![2, 3, 4, 4, 4]),
+    ] {
+        for threads in ["1", "2"] {
+            let v = bench_json(&[
+                "--loss",
+                loss,
+                "--shape",
+                shape,
+                "--reps",
+                "3",
+                "--threads",
+                threads,
+            ]);
+            assert_eq!(v["loss"], loss);
+            assert_eq!(v["shape"], serde_json::json!(dims));
+            assert_eq!(v["threads"].to_string(), threads);
+            assert_eq!(v["reps"], 3);
+            let median = v["median_ms"].as_f64().expect("median_ms is a number");
+            let min = v["min_ms"].as_f64().expect("min_ms is a number");
+            assert!(min > 0.0 && min <= median, "min {min}, median {median}");
+            assert!(v["gelem_per_s"].as_f64().is_some_and(|g| g > 0.0));
+        }
+    }
+}
+
+#[test]
+fn bench_help_lists_the_loss_names() {
+    let out = segloss()
+        .args(["bench", "--help"])
+        .output()
+        .expect("segloss runs");
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for name in ["stream", "stream-mc"] {
+        assert!(
+            help.contains(&format!("- {name}:")),
+            "{name} missing from:\n{help}"
+        );
+    }
+}
+
+#[test]
+fn bench_rejects_bad_arguments_as_usage_errors() {
+    for args in [
+        &["--loss", "stream", "--shape", "2,1"][..],
+        &["--loss", "stream", "--shape", "2,0,4"],
+        &["--loss", "stream", "--shape", "2,x,4"],
+        &["--loss", "no-such-loss", "--shape", "2,1,4"],
+        &["--loss", "stream", "--shape", "2,1,4", "--threads", "0"],
+        &["--loss", "stream-mc", "--shape", "2,1,4"],
+    ] {
+        let out = segloss()
+            .arg("bench")
+            .args(args)
+            .output()
+            .expect("segloss runs");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?} printed a result");
+        assert!(!out.stderr.is_empty(), "{args:?} said nothing");
+    }
+}

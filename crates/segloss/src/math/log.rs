@@ -1,0 +1,87 @@
+//! `ln x` and `ln(1 + x)`: exponent extraction and Cephes' `logf` polynomial.
+
+/// `√½`; the mantissa is reduced to `[√½, √2)` so `f = m − 1` stays small on both sides.
+const SQRT_HALF_BITS: i32 = 0x3f35_04f3;
+const LN2_HI: f32 = 0.693_359_4;
+const LN2_LO: f32 = -2.121_944_4e-4;
+/// `2^23`, used to bring subnormal inputs into the normal range.
+const TWO_POW_23: f32 = 8_388_608.0;
+
+/// `ln x` for finite `x > 0` (normal or subnormal); meaningless elsewhere.
+///
+/// `x = 2^e·m` with `m ∈ [√½, √2)`; `ln m = ln(1 + f) ≈ f − f²/2 + f³·P(f)` (Cephes `logf`),
+/// plus `e·ln 2` split in two parts so the sum is accurate near `x = 1` and for large `e`.
+#[inline(always)]
+pub(super) fn ln_positive(x: f32) -> f32 {
+    let subnormal = x < f32::MIN_POSITIVE;
+    let xs = if subnormal { x * TWO_POW_23 } else { x };
+    let e_bias = if subnormal { -23 } else { 0 };
+    let ix = (xs.to_bits() as i32).wrapping_sub(SQRT_HALF_BITS);
+    let e = (ix >> 23).wrapping_add(e_bias);
+    let m = f32::from_bits(((ix & 0x007f_ffff).wrapping_add(SQRT_HALF_BITS)) as u32);
+    let f = m - 1.0;
+    let ef = e as f32;
+    let z = f * f;
+    let mut p = 7.037_683_6e-2;
+    p = p * f - 1.151_461e-1;
+    p = p * f + 1.167_699_9e-1;
+    p = p * f - 1.242_014_1e-1;
+    p = p * f + 1.424_932_3e-1;
+    p = p * f - 1.666_805_8e-1;
+    p = p * f + 2.000_071_4e-1;
+    p = p * f - 2.499_999_4e-1;
+    p = p * f + 3.333_333e-1;
+    let y = f * z * p + ef * LN2_LO - 0.5 * z;
+    f + y + ef * LN2_HI
+}
+
+/// Natural logarithm `ln x`.
+///
+/// Accuracy: at most 1 ulp from the exact value over all positive finite `f32` inputs,
+/// subnormals included, measured exhaustively (`math::accuracy_tests::exhaustive_ln`).
+///
+/// Special values: `ln 0 = -∞`, `ln +∞ = +∞`, `ln x = NaN` for `x < 0` and for NaN.
+/// Branch-free.
+#[inline(always)]
+pub(crate) fn ln(x: f32) -> f32 {
+    let y = ln_positive(x);
+    let y = if x == f32::INFINITY { f32::INFINITY } else { y };
+    let y = if x == 0.0 { f32::NEG_INFINITY } else { y };
+    // `!(x >= 0)` is true for negative `x` and for NaN.
+    if x >= 0.0 { y } else { f32::NAN }
+}
+
+/// `ln(1 + x)`, accurate for small `|x|`.
+///
+/// With `u = fl(1 + x)`, `ln(1 + x) = ln u + ln(1 + c/u) ≈ ln u + c/u`, where
+/// `c = x − (u − 1)` is the rounding error of `1 + x` (exact for `u ∈ [½, 2]`); the dropped
+/// term `(c/u)²/2` is below `2^-49`.
+///
+/// Accuracy: at most 2 ulp from the exact value for all `x > -1` (dense sweep in
+/// `math::accuracy_tests`).
+///
+/// Special values: `ln_1p(-1) = -∞`, `ln_1p(+∞) = +∞`, NaN for `x < -1` and for NaN.
+/// Branch-free.
+#[inline(always)]
+pub(crate) fn ln_1p(x: f32) -> f32 {
+    let u = 1.0 + x;
+    let correction = (x - (u - 1.0)) * (1.0 / u);
+    // Only finite positive `u` get the correction: at `u = 0` and `u = ∞` it is `0·∞` or
+    // `∞ − ∞`.
+    let correction = if u > 0.0 && u < f32::INFINITY {
+        correction
+    } else {
+        0.0
+    };
+    ln(u) + correction
+}
+
+/// `ln(1 + e)` for `e ∈ [0, 1]` (or NaN): [`ln_1p`] without the special cases, for
+/// `softplus`. Writes the correction as `c · (1/u)` so that `1/u = 1/(1 + e^{-|x|})` is shared
+/// with `sigmoid` when both are inlined into one loop.
+#[inline(always)]
+pub(super) fn ln_1p_unit(e: f32) -> f32 {
+    let u = 1.0 + e;
+    let c = e - (u - 1.0);
+    ln_positive(u) + c * (1.0 / u)
+}

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Side-by-side timing of segloss and the PyTorch ecosystem (forward + backward, CPU), in one
+# run, as a markdown table with ratios and the targets of issue 3.
+#
+#   scripts/bench-vs-torch.sh            # needs: cargo, python3 with torch, torchvision, monai
+#   REPS=20 scripts/bench-vs-torch.sh    # more repetitions (default 10)
+#   TORCH_REFERENCE=path/to/torch_reference.py scripts/bench-vs-torch.sh
+#
+# Every figure is the median over REPS calls after one warm-up (segloss bench, and
+# shared/bench/torch_reference.py with the same shapes, seeds aside). PyTorch runs on one
+# thread; segloss on 1 and 2 threads; "floor" is segloss bench's streaming pass (read logits
+# and targets, write one f32 per logit) at the same shape and thread count.
+# Exit status: 0 when every case ran (targets missed are reported, not fatal), 1 otherwise.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+reference=${TORCH_REFERENCE:-$root/../shared/bench/torch_reference.py}
+reps=${REPS:-10}
+[[ -f $reference ]] || { echo "error: $reference not found (set TORCH_REFERENCE)" >&2; exit 1; }
+python3 -c 'import torch, torchvision, monai' 2>/dev/null || {
+    echo "error: python3 cannot import torch, torchvision and monai" >&2
+    echo "       pip install torch torchvision monai segmentation-models-pytorch" >&2
+    exit 1
+}
+
+echo "building segloss (release)..." >&2
+cargo build --release --quiet -p segloss-cli --manifest-path "$root/Cargo.toml"
+segloss=$root/target/release/segloss
+
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+
+# record ROW COLUMN COMMAND...: runs COMMAND (which prints one JSON object) and appends
+# {"row", "col", "data"} to the results, or {"row", "col", "error"} if it fails.
+record() {
+    local row=$1 col=$2
+    shift 2
+    echo "  $row / $col: $*" >&2
+    local out
+    if out=$("$@" 2>&1 | tail -n 1) && [[ $out == \{* ]]; then
+        printf '{"row": "%s", "col": "%s", "data": %s}\n' "$row" "$col" "$out" >>"$results"
+    else
+        printf '{"row": "%s", "col": "%s", "error": %s}\n' "$row" "$col" \
+            "$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$out")" >>"$results"
+    fi
+}
+
+# row LABEL OUR_LOSS FLOOR SHAPE TORCH_CASE
+row() {
+    local label=$1 ours=$2 floor=$3 shape=$4 torch=$5
+    record "$label" torch python3 "$reference" "$torch" --shape "$shape" --threads 1 \
+        --reps "$reps" --format json
+    for t in 1 2; do
+        record "$label" "floor$t" "$segloss" bench --loss "$floor" --shape "$shape" \
+            --threads "$t" --reps "$reps" --format json
+        record "$label" "ours$t" "$segloss" bench --loss "$ours" --shape "$shape" \
+            --threads "$t" --reps "$reps" --format json
+    done
+}
+
+echo "timing (REPS=$reps)..." >&2
+row "binary focal (vs torchvision sigmoid_focal_loss)" focal stream 8,1,512,512 tv_focal
+row "binary Dice+focal (vs MONAI DiceFocalLoss)" dice-focal stream 8,1,512,512 monai_dicefocal
+row "multi-class Dice+CE (vs MONAI DiceCELoss)" dice-ce stream-mc 2,4,96,96,96 monai_dicece_mc
+row "multi-class Dice+focal (vs MONAI DiceFocalLoss)" dice-focal-softmax stream-mc 2,4,96,96,96 \
+    monai_dicefocal_mc
+
+python3 - "$results" <<'PY'
+import json, sys
+
+rows, errors = {}, []
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if "error" in r:
+        errors.append(f"{r['row']} / {r['col']}: {r['error']}")
+    else:
+        rows.setdefault(r["row"], {"shape": r["data"]["shape"]})[r["col"]] = r["data"]["median_ms"]
+
+# (minimum speed-up over PyTorch, maximum ratio to the floor or None) per row.
+targets = {
+    "binary focal": (20, 3),
+    "binary Dice+focal": (20, None),
+    "multi-class Dice+CE": (10, None),
+    "multi-class Dice+focal": (10, None),
+}
+
+def fmt(v, unit=""):
+    return "n/a" if v is None else f"{v:.2f}{unit}"
+
+def ratio(a, b):
+    return None if a is None or b is None else a / b
+
+print("| case | shape | PyTorch 1t (ms) | floor 1t | ours 1t | ours 2t | floor 2t "
+      "| PyTorch/ours 1t | ours/floor 1t | 1t/2t | targets |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
+for name, r in rows.items():
+    speed = ratio(r.get("torch"), r.get("ours1"))
+    floor = ratio(r.get("ours1"), r.get("floor1"))
+    scale = ratio(r.get("ours1"), r.get("ours2"))
+    key = next((k for k in targets if name.startswith(k)), None)
+    checks = []
+    if key:
+        min_speed, max_floor = targets[key]
+        checks.append(f"≥{min_speed}× PyTorch {'✓' if speed and speed >= min_speed else '✗'}")
+        if max_floor:
+            checks.append(f"≤{max_floor}× floor {'✓' if floor and floor <= max_floor else '✗'}")
+    checks.append(f"2t ≥1.7× {'✓' if scale and scale >= 1.7 else '✗'}")
+    shape = "×".join(map(str, r["shape"]))
+    print(f"| {name} | {shape} | {fmt(r.get('torch'))} | {fmt(r.get('floor1'))} "
+          f"| {fmt(r.get('ours1'))} | {fmt(r.get('ours2'))} | {fmt(r.get('floor2'))} "
+          f"| {fmt(speed, '×')} | {fmt(floor, '×')} | {fmt(scale, '×')} | {', '.join(checks)} |")
+if errors:
+    print("\nFailed runs:")
+    for e in errors:
+        print(f"- {e}")
+    sys.exit(1)
+PY
