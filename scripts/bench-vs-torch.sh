@@ -61,8 +61,8 @@ row() {
 echo "timing (REPS=$reps)..." >&2
 row "binary focal (vs torchvision sigmoid_focal_loss)" focal stream 8,1,512,512 tv_focal
 row "binary Dice+focal (vs MONAI DiceFocalLoss)" dice-focal stream 8,1,512,512 monai_dicefocal
-row "multi-class Dice+CE (vs MONAI DiceCELoss)" dice-ce stream-mc 2,4,96,96,96 monai_dicece_mc
-row "multi-class Dice+focal (vs MONAI DiceFocalLoss)" dice-focal-softmax stream-mc 2,4,96,96,96 \
+row "multi-class Dice+CE (vs MONAI DiceCELoss)" dice-ce stream-index 2,4,96,96,96 monai_dicece_mc
+row "multi-class Dice+focal (vs MONAI DiceFocalLoss)" dice-focal-softmax stream-index 2,4,96,96,96 \
     monai_dicefocal_mc
 
 python3 - "$results" <<'PY'

@@ -60,13 +60,42 @@ enum Format {
     Json,
 }
 
-/// The kernels `segloss bench` can time.
+/// The kernels `segloss bench` can time, with the settings of the PyTorch case each is
+/// compared with (`shared/bench/torch_reference.py`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Kernel {
-    /// The streaming floor: read logits and binary targets, write `x − t` (no math).
+    /// Streaming floor, dense targets: read logits and masks, write `x − t` (no math).
     Stream,
-    /// The streaming floor for index targets: read logits and labels, write `x − [t = c]`.
-    StreamMc,
+    /// Streaming floor, index targets: read logits and labels, write `x − [t = c]`.
+    StreamIndex,
+    /// Sigmoid BCE with logits, mean (vs `bce`).
+    Bce,
+    /// Sigmoid focal, α = 0.25, γ = 2, mean (vs `tv_focal`, `monai_focal`, `smp_focal`).
+    Focal,
+    /// Sigmoid soft Dice, per image (vs `monai_dice`, `smp_dice`).
+    Dice,
+    /// Sigmoid Dice + BCE.
+    DiceBce,
+    /// Sigmoid Dice + focal, α = 0.25, γ = 2 (vs `monai_dicefocal`).
+    DiceFocal,
+    /// Sigmoid Tversky, α = 0.3, β = 0.7.
+    Tversky,
+    /// Sigmoid focal Tversky, α = 0.3, β = 0.7, γ = 0.75.
+    FocalTversky,
+    /// Sigmoid generalized Dice, square weights.
+    GeneralizedDice,
+    /// Softmax cross-entropy, index targets (vs `ce_mc`).
+    Ce,
+    /// Softmax focal, γ = 2, no α, index targets.
+    FocalSoftmax,
+    /// Softmax soft Dice, index targets (vs `smp_dice_mc`).
+    DiceSoftmax,
+    /// Softmax Dice + cross-entropy, index targets (vs `monai_dicece_mc`).
+    DiceCe,
+    /// Softmax Dice + focal, γ = 2, no α, index targets (vs `monai_dicefocal_mc`).
+    DiceFocalSoftmax,
+    /// Softmax generalized Dice, square weights, index targets.
+    GeneralizedDiceSoftmax,
 }
 
 /// What kind of targets a kernel takes.
@@ -80,17 +109,71 @@ enum TargetKind {
 
 impl Kernel {
     fn target_kind(self) -> TargetKind {
+        use Kernel::*;
         match self {
-            Kernel::Stream => TargetKind::Dense,
-            Kernel::StreamMc => TargetKind::Index,
+            Stream | Bce | Focal | Dice | DiceBce | DiceFocal | Tversky | FocalTversky
+            | GeneralizedDice => TargetKind::Dense,
+            StreamIndex
+            | Ce
+            | FocalSoftmax
+            | DiceSoftmax
+            | DiceCe
+            | DiceFocalSoftmax
+            | GeneralizedDiceSoftmax => TargetKind::Index,
         }
     }
 
     /// The configured loss, or `None` for the streaming floors.
-    fn loss(self) -> anyhow::Result<Option<Box<dyn Loss + Sync>>> {
-        Ok(match self {
-            Kernel::Stream | Kernel::StreamMc => None,
-        })
+    fn loss(self) -> segloss::Result<Option<Box<dyn Loss + Sync>>> {
+        use Kernel::*;
+        use segloss::loss::{
+            Activation::Softmax, BceConfig, CrossEntropyConfig, DiceCeConfig, DiceConfig,
+            DiceFocalConfig, FocalAlpha, FocalConfig, GeneralizedDiceConfig, GeneralizedWeight,
+            TverskyConfig,
+        };
+        fn boxed<L: Loss + Sync + 'static>(
+            l: segloss::Result<L>,
+        ) -> segloss::Result<Option<Box<dyn Loss + Sync>>> {
+            Ok(Some(Box::new(l?)))
+        }
+        let no_alpha = || FocalConfig::new().with_alpha(FocalAlpha::None);
+        match self {
+            Stream | StreamIndex => Ok(None),
+            Bce => boxed(BceConfig::new().init()),
+            Focal => boxed(FocalConfig::new().init()),
+            Dice => boxed(DiceConfig::new().init()),
+            DiceBce => boxed(DiceCeConfig::new().init()),
+            DiceFocal => boxed(DiceFocalConfig::new().init()),
+            Tversky => boxed(TverskyConfig::new().with_alpha(0.3).with_beta(0.7).init()),
+            FocalTversky => boxed(
+                TverskyConfig::new()
+                    .with_alpha(0.3)
+                    .with_beta(0.7)
+                    .with_gamma(0.75)
+                    .init(),
+            ),
+            GeneralizedDice => boxed(
+                GeneralizedDiceConfig::new()
+                    .with_weight(GeneralizedWeight::Square)
+                    .init(),
+            ),
+            Ce => boxed(CrossEntropyConfig::new().init()),
+            FocalSoftmax => boxed(no_alpha().with_activation(Softmax).init()),
+            DiceSoftmax => boxed(DiceConfig::new().with_activation(Softmax).init()),
+            DiceCe => boxed(DiceCeConfig::new().with_activation(Softmax).init()),
+            DiceFocalSoftmax => boxed(
+                DiceFocalConfig::new()
+                    .with_activation(Softmax)
+                    .with_focal(no_alpha())
+                    .init(),
+            ),
+            GeneralizedDiceSoftmax => boxed(
+                GeneralizedDiceConfig::new()
+                    .with_activation(Softmax)
+                    .with_weight(GeneralizedWeight::Square)
+                    .init(),
+            ),
+        }
     }
 }
 
@@ -148,7 +231,10 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
         Some(idx) => idx.as_targets(),
         None => Targets::Dense(&dense),
     };
-    let loss = args.loss.loss()?;
+    let loss = args
+        .loss
+        .loss()
+        .with_context(|| format!("configuring {}", args.loss.name()))?;
     let mut grad = vec![0.0f32; shape.len()];
 
     let pool = rayon::ThreadPoolBuilder::new()

@@ -32,7 +32,7 @@ fn bench_json(args: &[&str]) -> serde_json::Value {
 fn bench_prints_one_json_object_with_the_documented_fields() {
     for (loss, shape, dims) in [
         ("stream", "2,1,8,8", vec![2, 1, 8, 8]),
-        ("stream-mc", "2,3,4,4,4", vec![2, 3, 4, 4, 4]),
+        ("stream-index", "2,3,4,4,4", vec![2, 3, 4, 4, 4]),
     ] {
         for threads in ["1", "2"] {
             let v = bench_json(&[
@@ -57,19 +57,57 @@ fn bench_prints_one_json_object_with_the_documented_fields() {
     }
 }
 
-#[test]
-fn bench_help_lists_the_loss_names() {
+/// The kernel names `segloss bench --help` lists.
+fn listed_kernels() -> Vec<String> {
     let out = segloss()
         .args(["bench", "--help"])
         .output()
         .expect("segloss runs");
     assert!(out.status.success());
-    let help = String::from_utf8_lossy(&out.stdout);
-    for name in ["stream", "stream-mc"] {
-        assert!(
-            help.contains(&format!("- {name}:")),
-            "{name} missing from:\n{help}"
-        );
+    let help = String::from_utf8_lossy(&out.stdout).into_owned();
+    // The possible values of --loss (the first list), up to the next option.
+    let section = help
+        .split("Possible values:")
+        .nth(1)
+        .and_then(|rest| rest.split("--shape").next())
+        .expect("--loss is documented")
+        .to_owned();
+    section
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- "))
+        .filter_map(|l| l.split(':').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn bench_help_lists_the_loss_names() {
+    let names = listed_kernels();
+    for name in [
+        "stream",
+        "stream-index",
+        "focal",
+        "dice-focal",
+        "dice-ce",
+        "dice-focal-softmax",
+    ] {
+        assert!(names.iter().any(|n| n == name), "{name} not in {names:?}");
+    }
+}
+
+#[test]
+fn every_listed_kernel_runs_and_reports_a_finite_loss() {
+    let names = listed_kernels();
+    assert!(names.len() >= 10, "{names:?}");
+    for name in &names {
+        let v = bench_json(&["--loss", name, "--shape", "2,3,5,7", "--reps", "1"]);
+        assert_eq!(v["loss"], name.as_str());
+        if name.starts_with("stream") {
+            assert!(v["value"].is_null(), "{name}: {v}");
+        } else {
+            let value = v["value"].as_f64().expect("a loss value");
+            assert!(value.is_finite() && value >= 0.0, "{name}: {value}");
+        }
     }
 }
 
@@ -81,7 +119,7 @@ fn bench_rejects_bad_arguments_as_usage_errors() {
         &["--loss", "stream", "--shape", "2,x,4"],
         &["--loss", "no-such-loss", "--shape", "2,1,4"],
         &["--loss", "stream", "--shape", "2,1,4", "--threads", "0"],
-        &["--loss", "stream-mc", "--shape", "2,1,4"],
+        &["--loss", "stream-index", "--shape", "2,1,4"],
     ] {
         let out = segloss()
             .arg("bench")

@@ -13,7 +13,10 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use multiversion::multiversion;
 use segloss::Shape;
-use segloss::loss::{Loss, Targets};
+use segloss::loss::{
+    Activation, BceConfig, CrossEntropyConfig, DiceCeConfig, DiceConfig, DiceFocalConfig,
+    FocalAlpha, FocalConfig, Loss, Targets,
+};
 
 /// Seeded inputs: logits `≈ N(0, 3²)`, binary masks with 5% positives, uniform labels.
 struct Inputs {
@@ -92,14 +95,63 @@ fn stream_indexed(x: &[f32], labels: &[u8], channels: usize, spatial: usize, out
 /// A loss to time, and which targets it takes.
 type Case = (&'static str, Box<dyn Loss + Sync>, bool);
 
-/// The losses of the binary case (dense targets).
+/// The losses of the binary case (dense targets), with `segloss bench`'s settings.
 fn binary_losses() -> Vec<Case> {
-    Vec::new()
+    vec![
+        (
+            "bce",
+            Box::new(BceConfig::new().init().expect("valid")),
+            true,
+        ),
+        (
+            "focal",
+            Box::new(FocalConfig::new().init().expect("valid")),
+            true,
+        ),
+        (
+            "dice",
+            Box::new(DiceConfig::new().init().expect("valid")),
+            true,
+        ),
+        (
+            "dice-focal",
+            Box::new(DiceFocalConfig::new().init().expect("valid")),
+            true,
+        ),
+    ]
 }
 
-/// The losses of the multi-class case (index targets).
+/// The losses of the multi-class case (index targets), with `segloss bench`'s settings.
 fn multiclass_losses() -> Vec<Case> {
-    Vec::new()
+    let no_alpha = || FocalConfig::new().with_alpha(FocalAlpha::None);
+    vec![
+        (
+            "ce",
+            Box::new(CrossEntropyConfig::new().init().expect("valid")),
+            false,
+        ),
+        (
+            "dice-ce",
+            Box::new(
+                DiceCeConfig::new()
+                    .with_activation(Activation::Softmax)
+                    .init()
+                    .expect("valid"),
+            ),
+            false,
+        ),
+        (
+            "dice-focal-softmax",
+            Box::new(
+                DiceFocalConfig::new()
+                    .with_activation(Activation::Softmax)
+                    .with_focal(no_alpha())
+                    .init()
+                    .expect("valid"),
+            ),
+            false,
+        ),
+    ]
 }
 
 fn bench_group(c: &mut Criterion, group: &str, dims: &[usize], losses: Vec<Case>) {

@@ -8,14 +8,19 @@ const LN2_LO: f32 = -2.121_944_4e-4;
 const TWO_POW_23: f32 = 8_388_608.0;
 
 /// `ln x` for finite `x > 0` (normal or subnormal); meaningless elsewhere.
-///
-/// `x = 2^e·m` with `m ∈ [√½, √2)`; `ln m = ln(1 + f) ≈ f − f²/2 + f³·P(f)` (Cephes `logf`),
-/// plus `e·ln 2` split in two parts so the sum is accurate near `x = 1` and for large `e`.
 #[inline(always)]
 pub(super) fn ln_positive(x: f32) -> f32 {
     let subnormal = x < f32::MIN_POSITIVE;
     let xs = if subnormal { x * TWO_POW_23 } else { x };
-    let e_bias = if subnormal { -23 } else { 0 };
+    ln_scaled(xs, if subnormal { -23 } else { 0 })
+}
+
+/// `ln(x) + e_bias·ln 2` for finite normal `x > 0`.
+///
+/// `x = 2^e·m` with `m ∈ [√½, √2)`; `ln m = ln(1 + f) ≈ f − f²/2 + f³·P(f)` (Cephes `logf`),
+/// plus `e·ln 2` split in two parts so the sum is accurate near `x = 1` and for large `e`.
+#[inline(always)]
+fn ln_scaled(xs: f32, e_bias: i32) -> f32 {
     let ix = (xs.to_bits() as i32).wrapping_sub(SQRT_HALF_BITS);
     let e = (ix >> 23).wrapping_add(e_bias);
     let m = f32::from_bits(((ix & 0x007f_ffff).wrapping_add(SQRT_HALF_BITS)) as u32);
@@ -83,5 +88,6 @@ pub(crate) fn ln_1p(x: f32) -> f32 {
 pub(super) fn ln_1p_unit(e: f32) -> f32 {
     let u = 1.0 + e;
     let c = e - (u - 1.0);
-    ln_positive(u) + c * (1.0 / u)
+    // `u ∈ [1, 2]` is normal: no subnormal scaling needed.
+    ln_scaled(u, 0) + c * (1.0 / u)
 }
