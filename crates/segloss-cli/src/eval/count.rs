@@ -4,7 +4,7 @@
 //! accumulator and keeps the resulting [`Counts`].
 
 use anyhow::Result;
-use segloss::metrics::{BinaryConfusionConfig, Counts};
+use segloss::metrics::{BinaryConfusionConfig, ConfusionMatrixConfig, Counts};
 
 use super::labels::Labels;
 
@@ -42,6 +42,20 @@ pub fn count(truth: &Labels, pred: &Labels, classes: Option<u32>) -> Result<Imag
                 ignored: m.ignored(),
             })
         }
-        Some(_k) => anyhow::bail!("multi-class counting waits for the engine's confusion matrix"),
+        Some(k) => {
+            let mut m = ConfusionMatrixConfig::new(k as usize)
+                .with_ignore_index(ignore)
+                .init()?;
+            match (truth, pred) {
+                (Labels::U8(t), Labels::U8(p)) => m.update(t, p)?,
+                (Labels::U16(t), Labels::U16(p)) => m.update(t, p)?,
+                (Labels::U8(t), Labels::U16(p)) => m.update(t, p)?,
+                (Labels::U16(t), Labels::U8(p)) => m.update(t, p)?,
+            }
+            Ok(ImageCounts {
+                counts: m.class_counts(),
+                ignored: m.ignored(),
+            })
+        }
     }
 }

@@ -91,15 +91,6 @@ impl Raster {
             _ => None,
         }
     }
-
-    /// A short human description, e.g. `"8-bit gray"`, for messages.
-    pub fn describe(&self) -> String {
-        match self.kind {
-            SampleKind::Gray { bits } => format!("{bits}-bit gray"),
-            SampleKind::Palette => "palette".to_string(),
-            SampleKind::Float => "32-bit float".to_string(),
-        }
-    }
 }
 
 /// Reads and decodes the mask at `path`.

@@ -75,11 +75,13 @@ pub fn write_file(
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     match overwrite {
+        // `.error` drops the temporary file (deleting it) before the error travels up.
         Overwrite::Allow => tmp
             .persist(path)
             .map(|_| ())
+            .map_err(|e| e.error)
             .with_context(|| format!("cannot write {}", path.display())),
-        Overwrite::Refuse => tmp.persist_noclobber(path).map(|_| ()).with_context(|| {
+        Overwrite::Refuse => tmp.persist_noclobber(path).map(|_| ()).map_err(|e| e.error).with_context(|| {
             format!(
                 "{} already exists; not overwritten (use --force to replace it)",
                 path.display()

@@ -91,7 +91,9 @@ fn split_ambiguous(
         if files.len() == 1 {
             unique.insert(key, files.remove(0));
         } else {
-            ambiguous.push((key, files.into_iter().map(|(rel, _)| rel).collect()));
+            let mut names: Vec<String> = files.into_iter().map(|(rel, _)| rel).collect();
+            names.sort();
+            ambiguous.push((key, names));
         }
     }
     (unique, ambiguous)
@@ -112,7 +114,9 @@ pub fn is_mask_file(path: &Path) -> bool {
 
 fn list(root: &Path, suffix: &str) -> Result<Listing> {
     let mut out: Listing = BTreeMap::new();
-    for entry in walkdir::WalkDir::new(root).follow_links(true) {
+    for entry in walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name() {
         let entry = entry.with_context(|| format!("cannot read folder {}", root.display()))?;
         if !entry.file_type().is_file() || !is_mask_file(entry.path()) {
             continue;

@@ -113,22 +113,21 @@ pub fn run(plan: &Plan) -> Result<Outcome> {
 
     let mut images = Vec::with_capacity(results.len());
     let mut failures = Vec::new();
+    let (mut decoded, mut decoded_pixels) = (0u64, 0u64);
     for r in results {
         match r {
             Ok(Scored::Image(img)) => images.push(img),
-            Ok(Scored::Decoded(_)) => {}
+            Ok(Scored::Decoded(pixels)) => {
+                decoded += 1;
+                decoded_pixels += pixels;
+            }
             Err(f) => failures.push(f),
         }
     }
 
     if plan.mode == RunMode::DecodeOnly {
-        let pixels: u64 = selected
-            .iter()
-            .len()
-            .saturating_sub(failures.len()) as u64;
         println!(
-            "decode-only: {} pair(s) decoded ({} failed) in {:.3} s",
-            pixels,
+            "decode-only: {decoded} pair(s) of {decoded_pixels} pixels decoded ({} failed) in {:.3} s",
             failures.len(),
             elapsed.as_secs_f64()
         );
