@@ -222,12 +222,11 @@ impl BinaryConfusion {
         let size = image_size(truth.len(), images)?;
         let ig = self.config.ignore_index;
         let tallies = if self.images.is_some() {
-            truth
-                .chunks(size)
-                .zip(pred.chunks(size))
-                .enumerate()
-                .map(|(n, (t, p))| {
-                    kernel::binary_labels(OP, t, p, ig).map_err(|e| shift_index(e, n * size))
+            (0..images)
+                .map(|n| {
+                    let r = n * size..(n + 1) * size;
+                    kernel::binary_labels(OP, &truth[r.clone()], &pred[r], ig)
+                        .map_err(|e| shift_index(e, n * size))
                 })
                 .collect::<Result<Vec<_>>>()?
         } else {

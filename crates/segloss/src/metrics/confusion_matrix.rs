@@ -471,7 +471,7 @@ pub(crate) fn class_counts(m: &[u64], k: usize) -> Vec<Counts> {
             let tp = m[i * k + i];
             let row: u64 = m[i * k..(i + 1) * k].iter().sum();
             let col: u64 = (0..k).map(|r| m[r * k + i]).sum();
-            Counts::new(tp, col - tp, row - tp, n - row - col + tp)
+            Counts::new(tp, col - tp, row - tp, n + tp - row - col)
         })
         .collect()
 }

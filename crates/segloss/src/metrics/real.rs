@@ -11,6 +11,8 @@ pub trait Real: Copy + Send + Sync + PartialOrd + 'static + private::Sealed {
     fn to_f64(self) -> f64;
     /// Whether the value is neither NaN nor infinite.
     fn is_finite_value(self) -> bool;
+    /// The nearest value of this type to `v`.
+    fn from_f64(v: f64) -> Self;
 }
 
 impl Real for f32 {
@@ -22,6 +24,10 @@ impl Real for f32 {
     fn is_finite_value(self) -> bool {
         self.is_finite()
     }
+    #[inline(always)]
+    fn from_f64(v: f64) -> Self {
+        v as f32
+    }
 }
 
 impl Real for f64 {
@@ -32,6 +38,10 @@ impl Real for f64 {
     #[inline(always)]
     fn is_finite_value(self) -> bool {
         self.is_finite()
+    }
+    #[inline(always)]
+    fn from_f64(v: f64) -> Self {
+        v
     }
 }
 

@@ -5,7 +5,9 @@ use crate::error::{Error, Result};
 /// Checks a probability threshold: finite and strictly inside `(0, 1)`.
 ///
 /// A pixel is predicted positive iff its probability `p ≥ t`, or for a logit `x` iff
-/// `σ(x) ≥ t`, which is tested exactly as `x ≥ ln(t / (1 − t))` (so `t = 0.5` means `x ≥ 0`).
+/// `σ(x) ≥ t`, which is tested as `x ≥ ln(t / (1 − t))` (so `t = 0.5` means `x ≥ 0`). The
+/// comparison is made in the scores' own type (`t` rounded to `f32` for `f32` scores), as
+/// PyTorch compares a tensor with a Python float.
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] otherwise.

@@ -3,7 +3,7 @@
 //! Per pixel with truth `t`, prediction `p` and keep bit `k = (t ≠ ignore)`, the kernel sums
 //! `t·p·k`, `t·k`, `p·k` and `1 − k` in `u8` lanes (a block of at most 255 iterations cannot
 //! overflow a lane), flushing them to `u64` after each block. `TP = Σtpk`, `FP = Σpk − TP`,
-//! `FN = Σtk − TP`, `TN = kept − Σtk − Σpk + TP`. A lane flag records any `t > 1` or `p > 1` at
+//! `FN = Σtk − TP`, `TN = kept + TP − Σtk − Σpk`. A lane flag records any `t > 1` or `p > 1` at
 //! a kept pixel; if it is set the caller reruns the scalar path to report the first one.
 
 use multiversion::multiversion;
@@ -22,6 +22,7 @@ struct Sums {
     bad: bool,
 }
 
+#[cfg(feature = "rayon")]
 impl Sums {
     fn add(mut self, o: Sums) -> Sums {
         for (a, b) in self.s.iter_mut().zip(o.s) {
@@ -47,7 +48,7 @@ pub(super) fn count(truth: &[u8], pred: &[u8], ignore: Option<u8>) -> Option<Tal
     let [tp, st, sp, ignored] = sums.s;
     let kept = truth.len() as u64 - ignored;
     Some(Tally {
-        counts: Counts::new(tp, sp - tp, st - tp, kept - st - sp + tp),
+        counts: Counts::new(tp, sp - tp, st - tp, kept + tp - st - sp),
         ignored,
     })
 }

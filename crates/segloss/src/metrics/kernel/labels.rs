@@ -121,7 +121,7 @@ fn binary_scalar<T: Label, P: Label>(
     }
     let n = truth.len() as u64 - ignored;
     Ok(Tally {
-        counts: Counts::new(tp, sp - tp, st - tp, n - st - sp + tp),
+        counts: Counts::new(tp, sp - tp, st - tp, n + tp - st - sp),
         ignored,
     })
 }

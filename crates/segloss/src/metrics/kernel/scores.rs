@@ -80,10 +80,12 @@ pub(crate) fn binary_scores<T: Label, R: Real>(
 ) -> Result<Tally> {
     debug_assert_eq!(truth.len(), scores.len());
     check_scores(op, scores, kind, base)?;
-    let cut = match kind {
+    // Compare in the scores' own precision, as PyTorch does with `probs >= 0.7`: an `f32`
+    // probability written as 0.7 is then positive at threshold 0.7.
+    let cut = R::from_f64(match kind {
         ScoreKind::Probability => threshold,
         ScoreKind::Logit => (threshold / (1.0 - threshold)).ln(),
-    };
+    });
     let (mut tp, mut st, mut sp, mut ignored) = (0u64, 0u64, 0u64, 0u64);
     for (i, (&t, &s)) in truth.iter().zip(scores).enumerate() {
         if is_ignored(t, ignore) {
@@ -92,14 +94,14 @@ pub(crate) fn binary_scores<T: Label, R: Real>(
         }
         let tc =
             class_below(t, 2).ok_or_else(|| label_error(op, "truth", base + i, t, 2, ignore))?;
-        let pc = (s.to_f64() >= cut) as u64;
+        let pc = (s >= cut) as u64;
         tp += tc & pc;
         st += tc;
         sp += pc;
     }
     let n = truth.len() as u64 - ignored;
     Ok(Tally {
-        counts: Counts::new(tp, sp - tp, st - tp, n - st - sp + tp),
+        counts: Counts::new(tp, sp - tp, st - tp, n + tp - st - sp),
         ignored,
     })
 }
