@@ -5,7 +5,8 @@
 //!   its bit depth (255 for 8-bit), negative when 0; masks saved as 0/1 and as 0/255 both
 //!   work. Any other value is an error that suggests `--threshold` or `--classes`.
 //! - **threshold** `t` (predictions only): a gray sample `v` of bit depth `b` is positive when
-//!   `v / (2^b - 1) >= t`; a float sample when `v >= t`. Truth files are still read as binary.
+//!   `v / (2^b - 1) >= t` (in `f64`); a float sample when `v >= t` (compared in `f32`, as the
+//!   metrics engine compares probabilities: a value stored as `0.7f32` is positive at 0.7). Truth files are still read as binary.
 //! - **classes** `K`: every sample is a class index below `K` (a palette index, a gray level, or
 //!   a float holding an exact integer).
 //!
@@ -228,7 +229,9 @@ impl LabelRule {
                         sentinel
                     } else {
                         match (self.encoding, side) {
-                            (Encoding::Threshold(t), Side::Pred) => u32::from(f64::from(s) >= t),
+                            // Compared in the map's own precision, as the engine does: a value
+                            // stored as 0.7f32 is positive at threshold 0.7.
+                            (Encoding::Threshold(t), Side::Pred) => u32::from(s >= t as f32),
                             _ => {
                                 let k = self.encoding.classes();
                                 if s >= 0.0 && s.fract() == 0.0 && s < k as f32 {
