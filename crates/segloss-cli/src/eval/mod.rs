@@ -10,6 +10,8 @@
 pub mod args;
 pub mod count;
 pub mod decode;
+#[cfg(test)]
+mod decode_fuzz;
 pub mod labels;
 pub mod objects;
 pub mod output;
