@@ -10,7 +10,12 @@ use eval_common::{json, png_gray8, s, segloss, snapshot};
 fn good(dir: &Path) -> (String, String) {
     let (pd, td) = (dir.join("pred"), dir.join("truth"));
     for i in 0..3u8 {
-        png_gray8(&td.join(format!("g{i}.png")), 3, 2, &[0, 255, 255, 0, 0, i % 2]);
+        png_gray8(
+            &td.join(format!("g{i}.png")),
+            3,
+            2,
+            &[0, 255, 255, 0, 0, i % 2],
+        );
         png_gray8(&pd.join(format!("g{i}.png")), 3, 2, &[0, 255, 0, 0, 255, 0]);
     }
     (s(&pd).to_string(), s(&td).to_string())
@@ -22,7 +27,11 @@ fn all_good_exits_0() {
     let (pd, td) = good(dir.path());
     let r = segloss(&["eval", "--pred", &pd, "--truth", &td]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("3 images scored, 0 failed"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("3 images scored, 0 failed"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -44,7 +53,10 @@ fn bad_files_are_named_counted_and_the_run_goes_on() {
     {
         let mut enc = png::Encoder::new(&mut bytes, 8, 8);
         enc.set_color(png::ColorType::Grayscale);
-        enc.write_header().unwrap().write_image_data(&[0u8; 64]).unwrap();
+        enc.write_header()
+            .unwrap()
+            .write_image_data(&[0u8; 64])
+            .unwrap();
     }
     std::fs::write(p.join("trunc.png"), &bytes[..bytes.len() - 20]).unwrap();
     png_gray8(&t.join("trunc.png"), 8, 8, &[0; 64]);
@@ -52,7 +64,11 @@ fn bad_files_are_named_counted_and_the_run_goes_on() {
     let r = segloss(&["eval", "--pred", &pd, "--truth", &td, "--format", "json"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     for name in ["corrupt", "sizes", "gray", "trunc"] {
-        assert!(r.stderr.contains(&format!("error: {name}:")), "{name} not reported:\n{}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!("error: {name}:")),
+            "{name} not reported:\n{}",
+            r.stderr
+        );
     }
     assert!(r.stderr.contains("sizes differ"), "{}", r.stderr);
     assert!(r.stderr.contains("(x=1, y=0) is 77"), "{}", r.stderr);
@@ -77,7 +93,11 @@ fn label_outside_classes_is_a_bad_file() {
     png_gray8(&Path::new(&pd).join("k.png"), 2, 1, &[0, 1]);
     let r = segloss(&["eval", "--pred", &pd, "--truth", &td, "--classes", "3"]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("error: k:") && r.stderr.contains("below 3"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("error: k:") && r.stderr.contains("below 3"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -105,14 +125,33 @@ fn usage_errors_exit_2_and_touch_nothing() {
     let before = snapshot(dir.path());
     let inside = format!("{pd}/report.json");
     let cases: Vec<Vec<&str>> = vec![
-        vec!["eval", "--pred", &pd],                                        // clap: missing --truth
-        vec!["eval", "--pred", &pd, "--truth", &td, "--bogus"],             // clap: unknown flag
+        vec!["eval", "--pred", &pd], // clap: missing --truth
+        vec!["eval", "--pred", &pd, "--truth", &td, "--bogus"], // clap: unknown flag
         vec!["eval", "--pred", "/no/such/dir", "--truth", &td],
         vec!["eval", "--pred", &pd, "--truth", &td, "--threshold", "1.5"],
-        vec!["eval", "--pred", &pd, "--truth", &td, "--threshold", "0.5", "--classes", "3"],
+        vec![
+            "eval",
+            "--pred",
+            &pd,
+            "--truth",
+            &td,
+            "--threshold",
+            "0.5",
+            "--classes",
+            "3",
+        ],
         vec!["eval", "--pred", &pd, "--truth", &td, "--classes", "1"],
         vec!["eval", "--pred", &pd, "--truth", &td, "--min-area", "5"],
-        vec!["eval", "--pred", &pd, "--truth", &td, "--objects", "--object-iou", "0"],
+        vec![
+            "eval",
+            "--pred",
+            &pd,
+            "--truth",
+            &td,
+            "--objects",
+            "--object-iou",
+            "0",
+        ],
         vec!["eval", "--pred", &pd, "--truth", &td, "--shard", "4/4"],
         vec!["eval", "--pred", &pd, "--truth", &td, "--out", &inside],
         vec!["eval", "--pred", &pd, "--truth", &td, "--overlays", &pd],
@@ -137,7 +176,9 @@ fn outputs_are_never_overwritten_without_force() {
     std::fs::write(&report, b"precious").unwrap();
     let inputs = (snapshot(Path::new(&pd)), snapshot(Path::new(&td)));
     let rp = s(&report).to_string();
-    let r = segloss(&["eval", "--pred", &pd, "--truth", &td, "--format", "json", "--out", &rp]);
+    let r = segloss(&[
+        "eval", "--pred", &pd, "--truth", &td, "--format", "json", "--out", &rp,
+    ]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("already exists"), "{}", r.stderr);
     assert_eq!(std::fs::read(&report).unwrap(), b"precious");
@@ -145,7 +186,10 @@ fn outputs_are_never_overwritten_without_force() {
         "eval", "--pred", &pd, "--truth", &td, "--format", "json", "--out", &rp, "--force",
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(json(&std::fs::read_to_string(&report).unwrap())["images"], 3);
+    assert_eq!(
+        json(&std::fs::read_to_string(&report).unwrap())["images"],
+        3
+    );
 
     // Overlays: an existing overlay file stops the run before anything is written.
     let ov = out_dir.join("overlays");
@@ -155,7 +199,16 @@ fn outputs_are_never_overwritten_without_force() {
     assert_eq!(std::fs::read_dir(&ov).unwrap().count(), 3);
     let r = segloss(&["eval", "--pred", &pd, "--truth", &td, "--overlays", &ovs]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    let r = segloss(&["eval", "--pred", &pd, "--truth", &td, "--overlays", &ovs, "--force"]);
+    let r = segloss(&[
+        "eval",
+        "--pred",
+        &pd,
+        "--truth",
+        &td,
+        "--overlays",
+        &ovs,
+        "--force",
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     // Only the listed outputs exist; the input folders are unchanged.
     let mut names: Vec<String> = std::fs::read_dir(&out_dir)
@@ -173,10 +226,19 @@ fn decompression_bomb_is_a_bad_file_with_a_clear_message() {
     let (pd, td) = good(dir.path());
     png_gray8(&Path::new(&pd).join("big.png"), 300, 300, &[0; 90_000]);
     png_gray8(&Path::new(&td).join("big.png"), 300, 300, &[0; 90_000]);
-    let r = segloss(&["eval", "--pred", &pd, "--truth", &td, "--max-pixels", "10000"]);
+    let r = segloss(&[
+        "eval",
+        "--pred",
+        &pd,
+        "--truth",
+        &td,
+        "--max-pixels",
+        "10000",
+    ]);
     assert_eq!(r.code, 1);
     assert!(
-        r.stderr.contains("300x300 = 90000 pixels, over the limit of 10000"),
+        r.stderr
+            .contains("300x300 = 90000 pixels, over the limit of 10000"),
         "{}",
         r.stderr
     );

@@ -27,7 +27,16 @@ fn fixtures(dir: &Path, images: usize, bad: Option<usize>) -> (String, String) {
 }
 
 fn common<'a>(pd: &'a str, td: &'a str) -> Vec<&'a str> {
-    vec!["eval", "--pred", pd, "--truth", td, "--classes", "3", "--objects"]
+    vec![
+        "eval",
+        "--pred",
+        pd,
+        "--truth",
+        td,
+        "--classes",
+        "3",
+        "--objects",
+    ]
 }
 
 #[test]
@@ -65,7 +74,11 @@ fn shards_merged_equal_a_single_run_byte_for_byte() {
     args.extend(states.iter().rev().map(String::as_str));
     args.extend(["--format", "json", "--out", &mj, "--per-image", &mc]);
     let r = segloss(&args);
-    assert_eq!(r.code, 1, "the merged run still has its failed file\n{}", r.stderr);
+    assert_eq!(
+        r.code, 1,
+        "the merged run still has its failed file\n{}",
+        r.stderr
+    );
     assert_eq!(
         std::fs::read_to_string(&single_json).unwrap(),
         std::fs::read_to_string(&merged_json).unwrap()
@@ -84,11 +97,15 @@ fn shards_merged_equal_a_single_run_byte_for_byte() {
     let r = segloss(&["merge", &states[0], &states[1], &states[2]]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("missing shard(s) 3/4"), "{}", r.stderr);
-    let r = segloss(&["merge", &states[0], &states[0], &states[1], &states[2], &states[3]]);
+    let r = segloss(&[
+        "merge", &states[0], &states[0], &states[1], &states[2], &states[3],
+    ]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("given twice"), "{}", r.stderr);
     // Merge never overwrites its outputs without --force.
-    let r = segloss(&["merge", &states[0], &states[1], &states[2], &states[3], "--out", &mj]);
+    let r = segloss(&[
+        "merge", &states[0], &states[1], &states[2], &states[3], "--out", &mj,
+    ]);
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
 
@@ -100,9 +117,33 @@ fn states_of_different_settings_do_not_merge() {
     std::fs::create_dir(&out).unwrap();
     let a = s(&out.join("a.json")).to_string();
     let b = s(&out.join("b.json")).to_string();
-    let r = segloss(&["eval", "--pred", &pd, "--truth", &td, "--classes", "3", "--shard", "0/2", "--save-state", &a]);
+    let r = segloss(&[
+        "eval",
+        "--pred",
+        &pd,
+        "--truth",
+        &td,
+        "--classes",
+        "3",
+        "--shard",
+        "0/2",
+        "--save-state",
+        &a,
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let r = segloss(&["eval", "--pred", &pd, "--truth", &td, "--classes", "4", "--shard", "1/2", "--save-state", &b]);
+    let r = segloss(&[
+        "eval",
+        "--pred",
+        &pd,
+        "--truth",
+        &td,
+        "--classes",
+        "4",
+        "--shard",
+        "1/2",
+        "--save-state",
+        &b,
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let r = segloss(&["merge", &a, &b]);
     assert_eq!(r.code, 1);

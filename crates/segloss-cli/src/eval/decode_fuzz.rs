@@ -9,7 +9,9 @@ use super::decode::{DecodeLimits, decode};
 use super::labels::{Encoding, LabelRule, Side};
 
 /// A small limit so a corrupted header cannot make a test allocate much.
-const LIMITS: DecodeLimits = DecodeLimits { max_pixels: 1 << 16 };
+const LIMITS: DecodeLimits = DecodeLimits {
+    max_pixels: 1 << 16,
+};
 
 fn valid_png(w: u32, h: u32, color: png::ColorType, depth: png::BitDepth, seed: u8) -> Vec<u8> {
     let samples = match color {
@@ -68,7 +70,11 @@ fn valid_file() -> impl Strategy<Value = Vec<u8>> {
 fn exercise(bytes: &[u8]) {
     if let Ok(r) = decode(Cursor::new(bytes), &LIMITS) {
         assert_eq!(r.samples.len(), r.width as usize * r.height as usize);
-        for encoding in [Encoding::Binary, Encoding::Threshold(0.5), Encoding::Classes(3)] {
+        for encoding in [
+            Encoding::Binary,
+            Encoding::Threshold(0.5),
+            Encoding::Classes(3),
+        ] {
             for side in [Side::Pred, Side::Truth] {
                 let rule = LabelRule {
                     encoding,

@@ -154,7 +154,9 @@ impl LabelRule {
             && matches!(self.encoding, Encoding::Threshold(_))
             && kind == SampleKind::Palette
         {
-            bail!("--threshold needs a gray or float probability map, but the prediction is a palette image");
+            bail!(
+                "--threshold needs a gray or float probability map, but the prediction is a palette image"
+            );
         }
         let max = raster.gray_max().unwrap_or(u32::MAX);
         let narrow = self.narrow();
@@ -224,8 +226,7 @@ impl LabelRule {
                     if !s.is_finite() {
                         return Err(bad(i, s.to_string()));
                     }
-                    let l = if side == Side::Truth && self.ignore.is_some_and(|g| s == g as f32)
-                    {
+                    let l = if side == Side::Truth && self.ignore.is_some_and(|g| s == g as f32) {
                         sentinel
                     } else {
                         match (self.encoding, side) {
@@ -284,7 +285,15 @@ impl LabelRule {
     }
 }
 
-/// Maps `v` through `lut` in place; returns the index of the first invalid sample, if any.
+/// Maps `v` through `lut` in place; returns the index of the first invalid sample, if any
+/// (the buffer is then left unchanged, so the error can show the raw value).
+///
+/// A table look-up per byte is a gather that does not vectorise, and it dominated the run
+/// time of a binary evaluation. So the table is first matched against the shapes every
+/// common rule produces, each handled by a branch-free loop the compiler vectorises:
+/// a threshold step, the identity on `[0, K)` (plus at most one more value), and binary
+/// `0/1/255`. The generic table path remains for everything else. Each fast path is exactly
+/// the table's mapping, which the tests check on every byte value.
 fn map_in_place(v: &mut [u8], lut: &[u32]) -> Option<usize> {
     let mut table = [0u8; 256];
     let mut valid = [true; 256];
@@ -292,20 +301,104 @@ fn map_in_place(v: &mut [u8], lut: &[u32]) -> Option<usize> {
         table[s] = l as u8;
         valid[s] = l <= 255;
     }
-    if valid.iter().all(|&ok| ok) {
-        for s in v.iter_mut() {
-            *s = table[usize::from(*s)];
+    let first_bad = |v: &[u8]| v.iter().position(|&s| !valid[usize::from(s)]);
+    match fast_shape(&table, &valid) {
+        Some(FastShape::Step(c)) => {
+            for s in v.iter_mut() {
+                *s = u8::from(*s >= c);
+            }
+            None
         }
-        return None;
-    }
-    // Find an invalid sample before touching the buffer, so the error can show the raw value.
-    let first_bad = v.iter().position(|&s| !valid[usize::from(s)]);
-    if first_bad.is_none() {
-        for s in v.iter_mut() {
-            *s = table[usize::from(*s)];
+        Some(FastShape::Identity { below, also }) => {
+            if !all_identity_valid(v, below, also) {
+                return first_bad(v);
+            }
+            None
+        }
+        Some(FastShape::Binary255) => {
+            if !all_binary255(v) {
+                return first_bad(v);
+            }
+            for s in v.iter_mut() {
+                *s &= 1;
+            }
+            None
+        }
+        None => {
+            let bad = if valid.iter().all(|&ok| ok) {
+                None
+            } else {
+                first_bad(v)
+            };
+            if bad.is_none() {
+                for s in v.iter_mut() {
+                    *s = table[usize::from(*s)];
+                }
+            }
+            bad
         }
     }
-    first_bad
+}
+
+/// Table shapes with a vectorisable implementation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FastShape {
+    /// Every byte valid; `s -> (s >= c)`.
+    Step(u8),
+    /// `s -> s`, valid iff `s < below` or `s == also`.
+    Identity { below: u8, also: u8 },
+    /// `0 -> 0`, `1 -> 1`, `255 -> 1`, everything else invalid.
+    Binary255,
+}
+
+fn fast_shape(table: &[u8; 256], valid: &[bool; 256]) -> Option<FastShape> {
+    let all = |f: &dyn Fn(usize) -> bool| (0..256).all(f);
+    if all(&|s| valid[s]) {
+        let c = (0..256).find(|&s| table[s] == 1).unwrap_or(256);
+        if c < 256 && all(&|s| table[s] == u8::from(s >= c)) {
+            return Some(FastShape::Step(c as u8));
+        }
+    }
+    let below = (0..256).find(|&s| !valid[s]).unwrap_or(256);
+    if (1..256).contains(&below) {
+        let extra: Vec<usize> = (below..256).filter(|&s| valid[s]).collect();
+        let identity = all(&|s| !valid[s] || usize::from(table[s]) == s);
+        if identity && extra.len() <= 1 {
+            // With no extra value, `also = 0` adds nothing: 0 < below already.
+            let also = extra.first().copied().unwrap_or(0) as u8;
+            return Some(FastShape::Identity {
+                below: below as u8,
+                also,
+            });
+        }
+    }
+    let binary = all(&|s| match s {
+        0 => valid[0] && table[0] == 0,
+        1 | 255 => valid[s] && table[s] == 1,
+        _ => !valid[s],
+    });
+    binary.then_some(FastShape::Binary255)
+}
+
+fn all_identity_valid(v: &[u8], below: u8, also: u8) -> bool {
+    v.chunks(4096).all(|chunk| {
+        let mut bad = 0u8;
+        for &s in chunk {
+            bad |= u8::from(s >= below) & u8::from(s != also);
+        }
+        bad == 0
+    })
+}
+
+fn all_binary255(v: &[u8]) -> bool {
+    v.chunks(4096).all(|chunk| {
+        let mut bad = 0u8;
+        for &s in chunk {
+            // 2..=254 is invalid: s - 2 (wrapping) < 253.
+            bad |= u8::from(s.wrapping_sub(2) < 253);
+        }
+        bad == 0
+    })
 }
 
 #[cfg(test)]
@@ -328,7 +421,9 @@ mod tests {
 
     #[test]
     fn binary_accepts_0_1_and_0_255() {
-        let l = BINARY.to_labels(gray8(vec![0, 255, 1, 0]), Side::Truth).unwrap();
+        let l = BINARY
+            .to_labels(gray8(vec![0, 255, 1, 0]), Side::Truth)
+            .unwrap();
         assert_eq!(l, Labels::U8(vec![0, 1, 1, 0]));
     }
 
@@ -357,7 +452,9 @@ mod tests {
             ignore: None,
         };
         // 127/255 < 0.5 <= 128/255
-        let l = rule.to_labels(gray8(vec![0, 127, 128, 255]), Side::Pred).unwrap();
+        let l = rule
+            .to_labels(gray8(vec![0, 127, 128, 255]), Side::Pred)
+            .unwrap();
         assert_eq!(l, Labels::U8(vec![0, 0, 1, 1]));
         let f = Raster {
             width: 3,
@@ -384,12 +481,57 @@ mod tests {
             encoding: Encoding::Classes(3),
             ignore: Some(255),
         };
-        let l = rule.to_labels(gray8(vec![0, 2, 255, 1]), Side::Truth).unwrap();
+        let l = rule
+            .to_labels(gray8(vec![0, 2, 255, 1]), Side::Truth)
+            .unwrap();
         assert_eq!(l, Labels::U8(vec![0, 2, 255, 1]));
         let e = rule.to_labels(gray8(vec![0, 3]), Side::Truth).unwrap_err();
         assert!(e.to_string().contains("below 3"), "{e}");
         // The ignore value applies to the truth only.
         assert!(rule.to_labels(gray8(vec![255]), Side::Pred).is_err());
+    }
+
+    #[test]
+    fn fast_paths_equal_the_table_on_every_byte() {
+        let all: Vec<u8> = (0..=255).collect();
+        let rules = [
+            (Encoding::Binary, None, Side::Truth),
+            (Encoding::Binary, Some(255), Side::Truth),
+            (Encoding::Binary, Some(7), Side::Truth),
+            (Encoding::Threshold(0.5), None, Side::Pred),
+            (Encoding::Threshold(0.0), None, Side::Pred),
+            (Encoding::Threshold(1.0), None, Side::Pred),
+            (Encoding::Classes(5), None, Side::Truth),
+            (Encoding::Classes(5), Some(255), Side::Truth),
+            (Encoding::Classes(5), Some(9), Side::Truth),
+            (Encoding::Classes(5), Some(3), Side::Truth),
+            (Encoding::Classes(255), None, Side::Pred),
+        ];
+        for (encoding, ignore, side) in rules {
+            let rule = LabelRule { encoding, ignore };
+            let lut: Vec<u32> = (0..256)
+                .map(|s| rule.label_of(s, side, SampleKind::Gray { bits: 8 }, 255))
+                .collect();
+            for &s in &all {
+                let mut one = vec![s];
+                let bad = map_in_place(&mut one, &lut);
+                let l = lut[usize::from(s)];
+                if l == INVALID {
+                    assert_eq!((bad, one[0]), (Some(0), s), "{rule:?} {s}");
+                } else {
+                    assert_eq!((bad, u32::from(one[0])), (None, l), "{rule:?} {s}");
+                }
+            }
+            // A long buffer with one bad value far in reports that position.
+            if let Some(b) = (0..=255u8).find(|&s| lut[usize::from(s)] == INVALID) {
+                let good = (0..=255u8)
+                    .find(|&s| lut[usize::from(s)] != INVALID)
+                    .unwrap();
+                let mut v = vec![good; 10_000];
+                v[9_000] = b;
+                assert_eq!(map_in_place(&mut v, &lut), Some(9_000), "{rule:?}");
+            }
+        }
     }
 
     #[test]

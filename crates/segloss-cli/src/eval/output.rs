@@ -81,12 +81,16 @@ pub fn write_file(
             .map(|_| ())
             .map_err(|e| e.error)
             .with_context(|| format!("cannot write {}", path.display())),
-        Overwrite::Refuse => tmp.persist_noclobber(path).map(|_| ()).map_err(|e| e.error).with_context(|| {
-            format!(
-                "{} already exists; not overwritten (use --force to replace it)",
-                path.display()
-            )
-        }),
+        Overwrite::Refuse => tmp
+            .persist_noclobber(path)
+            .map(|_| ())
+            .map_err(|e| e.error)
+            .with_context(|| {
+                format!(
+                    "{} already exists; not overwritten (use --force to replace it)",
+                    path.display()
+                )
+            }),
     }
 }
 

@@ -84,7 +84,10 @@ type Listing = BTreeMap<String, Vec<(String, PathBuf)>>;
 
 fn split_ambiguous(
     listing: Listing,
-) -> (BTreeMap<String, (String, PathBuf)>, Vec<(String, Vec<String>)>) {
+) -> (
+    BTreeMap<String, (String, PathBuf)>,
+    Vec<(String, Vec<String>)>,
+) {
     let mut unique = BTreeMap::new();
     let mut ambiguous = Vec::new();
     for (key, mut files) in listing {
@@ -116,7 +119,8 @@ fn list(root: &Path, suffix: &str) -> Result<Listing> {
     let mut out: Listing = BTreeMap::new();
     for entry in walkdir::WalkDir::new(root)
         .follow_links(true)
-        .sort_by_file_name() {
+        .sort_by_file_name()
+    {
         let entry = entry.with_context(|| format!("cannot read folder {}", root.display()))?;
         if !entry.file_type().is_file() || !is_mask_file(entry.path()) {
             continue;

@@ -50,7 +50,10 @@ pub fn png_gray16(path: &Path, w: u32, h: u32, data: &[u16]) {
     let mut enc = png::Encoder::new(create(path), w, h);
     enc.set_color(png::ColorType::Grayscale);
     enc.set_depth(png::BitDepth::Sixteen);
-    enc.write_header().unwrap().write_image_data(&bytes).unwrap();
+    enc.write_header()
+        .unwrap()
+        .write_image_data(&bytes)
+        .unwrap();
 }
 
 /// An 8-bit palette PNG whose indices are `data`.
@@ -58,7 +61,11 @@ pub fn png_palette(path: &Path, w: u32, h: u32, data: &[u8]) {
     let mut enc = png::Encoder::new(create(path), w, h);
     enc.set_color(png::ColorType::Indexed);
     enc.set_depth(png::BitDepth::Eight);
-    enc.set_palette((0..=255u8).flat_map(|i| [i, 255 - i, i / 2]).collect::<Vec<u8>>());
+    enc.set_palette(
+        (0..=255u8)
+            .flat_map(|i| [i, 255 - i, i / 2])
+            .collect::<Vec<u8>>(),
+    );
     enc.write_header().unwrap().write_image_data(data).unwrap();
 }
 
