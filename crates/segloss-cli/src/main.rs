@@ -3,14 +3,19 @@
 //! `main` is thin: it parses the arguments, runs the subcommand and maps the outcome to a
 //! documented exit code.
 //!
-//! Exit codes: `0` success; `1` the command ran but some inputs failed (each is reported);
-//! `2` usage error (bad arguments, nothing was done).
+//! Exit codes: `0` success; `1` the command ran but some inputs failed (each is reported), or
+//! an input or output failed so that nothing could be done; `2` usage error (bad arguments or
+//! an invalid run plan, such as an output inside an input folder: nothing was read or written).
 
 mod bench;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+mod eval;
+mod merge;
+mod usage;
 
 /// Segmentation losses and metrics for imbalanced data.
 #[derive(Debug, Parser)]
@@ -24,6 +29,10 @@ struct Cli {
 enum Command {
     /// Time forward plus backward of a fused loss kernel on seeded random inputs.
     Bench(bench::BenchArgs),
+    /// Score predicted masks against ground-truth masks (PNG/TIFF folders).
+    Eval(eval::args::EvalArgs),
+    /// Combine the states saved by sharded `eval --save-state` runs into one report.
+    Merge(merge::MergeArgs),
 }
 
 /// What a subcommand reports back to `main`.
@@ -39,10 +48,16 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: anyhow::Result<Outcome> = match cli.command {
         Command::Bench(args) => bench::run(&args),
+        Command::Eval(args) => eval::run(args),
+        Command::Merge(args) => merge::run(args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::PartialFailure) => ExitCode::from(1),
+        Err(err) if usage::is_usage_error(&err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::from(1)
