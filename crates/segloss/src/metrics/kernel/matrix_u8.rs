@@ -214,7 +214,7 @@ mod tests {
                 s ^= s << 13;
                 s ^= s >> 7;
                 s ^= s << 17;
-                t[i] = if s % 11 == 0 {
+                t[i] = if s.is_multiple_of(11) {
                     ign
                 } else {
                     (s % k as u64) as u8
