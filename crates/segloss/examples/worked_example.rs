@@ -42,7 +42,7 @@ fn main() -> segloss::Result<()> {
         2.0 * p * r / (p + r)
     );
     println!(
-        "  Dice      = 2TP / (2TP + FP + FN)     = {}/{} = {:.4}   (F1 = Dice)",
+        "  Dice      = 2TP / (2TP + FP + FN)      = {}/{} = {:.4}   (F1 = Dice)",
         2 * c.tp,
         2 * c.tp + c.fp + c.fn_,
         score(Metric::DICE)?

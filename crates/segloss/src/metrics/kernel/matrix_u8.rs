@@ -1,10 +1,10 @@
 //! Multi-class confusion matrix over `u8` masks for up to 15 classes.
 //!
-//! Each chunk of `64 × 255` pixels is done in two steps, both branch-free and vectorised:
+//! Each chunk of `L × 255` pixels (`L` = 64-byte lanes with AVX-512BW, else 32) is done in two steps, both branch-free and vectorised:
 //! 1. code every pixel as `t·k + p` if `t < k`, `p < k` and `t` is not the ignore label, else
 //!    as the sentinel 255 (no cell; `k ≤ 15` keeps every real code below 255), counting
 //!    ignored pixels and flagging invalid ones in `u8` lanes;
-//! 2. for each group of eight cells, count the matching codes in `u8` lanes (at most 255
+//! 2. for each group of twelve cells, count the matching codes in `u8` lanes (at most 255
 //!    per lane per chunk, so no overflow) and flush them to the `u64` matrix.
 //!
 //! The code buffer (16 KiB) stays in L1 across the cell passes, so the masks are read from
@@ -15,7 +15,7 @@ use multiversion::multiversion;
 const LANES: usize = 64;
 const BLOCKS: usize = 255;
 const CHUNK: usize = LANES * BLOCKS;
-const GROUP: usize = 8;
+const GROUP: usize = 12;
 /// Largest `k` of this kernel: all `k²` codes must stay below the sentinel 255.
 pub(super) const MAX_CLASSES: usize = 15;
 
@@ -73,11 +73,7 @@ fn count_par(t: &[u8], p: &[u8], k: u8, ign: u8, use_ign: u8, out: &mut [u64]) -
     count_serial(t, p, k, ign, use_ign, out)
 }
 
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512vl+avx2+avx+sse4.2+bmi1+bmi2+popcnt",
-    "x86_64+avx2+avx+sse4.2+bmi1+bmi2+popcnt",
-    "aarch64+neon"
-))]
+/// Picks the kernel: mask-and-popcount where AVX-512BW is present, else 32-byte lanes.
 fn count_serial(
     truth: &[u8],
     pred: &[u8],
@@ -86,23 +82,155 @@ fn count_serial(
     use_ign: u8,
     out: &mut [u64],
 ) -> (u64, bool) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512bw")
+        && std::arch::is_x86_feature_detected!("popcnt")
+    {
+        // SAFETY: the CPU has the features `count_masks` is compiled for.
+        return unsafe { avx512::count_masks(truth, pred, k, ign, use_ign, out) };
+    }
+    count_narrow(truth, pred, k, ign, use_ign, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    //! AVX-512BW: a byte compare yields a 64-bit mask, so per 64 pixels the kernel takes
+    //! `k` masks `T_i = (t = i)` and `k` masks `P_j = (p = j)` and adds
+    //! `popcount(T_i & P_j)` to cell `(i, j)`: no code byte, no flush, and the work per
+    //! cell is one `and`, one `popcnt` and one add on scalar ports while the vector ports
+    //! only compare. A kept pixel whose `t` or `p` matches no class sets the bad flag.
+    use super::MAX_CLASSES;
+    use std::arch::x86_64::*;
+
+    /// Dispatches to the kernel specialised for `k` (fully unrolled cell loops).
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512F, AVX-512BW and POPCNT.
+    #[target_feature(enable = "avx512f,avx512bw,popcnt")]
+    pub(super) unsafe fn count_masks(
+        truth: &[u8],
+        pred: &[u8],
+        k: u8,
+        ign: u8,
+        use_ign: u8,
+        out: &mut [u64],
+    ) -> (u64, bool) {
+        macro_rules! by_k {
+            ($($k:literal)*) => {
+                match k {
+                    $($k => count_k::<$k>(truth, pred, ign, use_ign, out),)*
+                    _ => unreachable!("k is checked to be in 1..=MAX_CLASSES"),
+                }
+            };
+        }
+        by_k!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
+    }
+
+    #[target_feature(enable = "avx512f,avx512bw,popcnt")]
+    fn count_k<const K: usize>(
+        truth: &[u8],
+        pred: &[u8],
+        ign: u8,
+        use_ign: u8,
+        out: &mut [u64],
+    ) -> (u64, bool) {
+        debug_assert!(K <= MAX_CLASSES);
+        let n = truth.len().min(pred.len());
+        let full = n - n % 64;
+        let mut class_v = [_mm512_setzero_si512(); K];
+        for (c, v) in class_v.iter_mut().enumerate() {
+            *v = _mm512_set1_epi8(c as i8);
+        }
+        let ign_v = _mm512_set1_epi8(ign as i8);
+        let use_mask = if use_ign != 0 { u64::MAX } else { 0 };
+        let mut acc = [[0u64; K]; K];
+        let (mut ignored, mut bad) = (0u64, 0u64);
+        let mut i = 0;
+        while i < full {
+            // SAFETY: `i + 64 <= full <= n`, the length of both slices.
+            let (t, p) = unsafe {
+                (
+                    _mm512_loadu_si512(truth.as_ptr().add(i).cast()),
+                    _mm512_loadu_si512(pred.as_ptr().add(i).cast()),
+                )
+            };
+            let ig = _mm512_cmpeq_epi8_mask(t, ign_v) & use_mask;
+            let keep = !ig;
+            let mut tm = [0u64; K];
+            let mut pm = [0u64; K];
+            let (mut t_any, mut p_any) = (0u64, 0u64);
+            for c in 0..K {
+                tm[c] = _mm512_cmpeq_epi8_mask(t, class_v[c]) & keep;
+                pm[c] = _mm512_cmpeq_epi8_mask(p, class_v[c]);
+                t_any |= tm[c];
+                p_any |= pm[c];
+            }
+            bad |= keep & !(t_any & p_any);
+            ignored += ig.count_ones() as u64;
+            for a in 0..K {
+                for b in 0..K {
+                    acc[a][b] += (tm[a] & pm[b]).count_ones() as u64;
+                }
+            }
+            i += 64;
+        }
+        let k = K as u8;
+        for j in full..n {
+            let (t, p) = (truth[j], pred[j]);
+            if use_ign != 0 && t == ign {
+                ignored += 1;
+            } else if t < k && p < k {
+                acc[t as usize][p as usize] += 1;
+            } else {
+                bad = 1;
+            }
+        }
+        for (o, a) in out.iter_mut().zip(acc.iter().flatten()) {
+            *o += a;
+        }
+        (ignored, bad != 0)
+    }
+}
+
+#[multiversion(targets("x86_64+avx2+avx+sse4.2+bmi1+bmi2+popcnt", "aarch64+neon"))]
+fn count_narrow(
+    truth: &[u8],
+    pred: &[u8],
+    k: u8,
+    ign: u8,
+    use_ign: u8,
+    out: &mut [u64],
+) -> (u64, bool) {
+    count_lanes::<32>(truth, pred, k, ign, use_ign, out)
+}
+
+#[inline(always)]
+fn count_lanes<const L: usize>(
+    truth: &[u8],
+    pred: &[u8],
+    k: u8,
+    ign: u8,
+    use_ign: u8,
+    out: &mut [u64],
+) -> (u64, bool) {
     let cells = (k as usize) * (k as usize);
+    let chunk = L * BLOCKS;
     let mut codes = [0u8; CHUNK];
     let mut ignored = 0u64;
     let mut bad = 0u8;
-    for (tc, pc) in truth.chunks(CHUNK).zip(pred.chunks(CHUNK)) {
+    for (tc, pc) in truth.chunks(chunk).zip(pred.chunks(chunk)) {
         let n = tc.len();
-        let mut a_ig = [0u8; LANES];
-        let mut a_bad = [0u8; LANES];
+        let mut a_ig = [0u8; L];
+        let mut a_bad = [0u8; L];
         for ((x, y), c) in tc
-            .chunks_exact(LANES)
-            .zip(pc.chunks_exact(LANES))
-            .zip(codes.chunks_exact_mut(LANES))
+            .chunks_exact(L)
+            .zip(pc.chunks_exact(L))
+            .zip(codes.chunks_exact_mut(L))
         {
-            let x: &[u8; LANES] = x.try_into().unwrap_or(&[0; LANES]);
-            let y: &[u8; LANES] = y.try_into().unwrap_or(&[0; LANES]);
-            let c: &mut [u8; LANES] = c.try_into().unwrap_or_else(|_| unreachable!());
-            for l in 0..LANES {
+            let x: &[u8; L] = x.try_into().unwrap_or(&[0; L]);
+            let y: &[u8; L] = y.try_into().unwrap_or(&[0; L]);
+            let c: &mut [u8; L] = c.try_into().unwrap_or_else(|_| unreachable!());
+            for l in 0..L {
                 let (t, p) = (x[l], y[l]);
                 let ig = ((t == ign) as u8).wrapping_neg() & use_ign;
                 let valid = (((t < k) & (p < k)) as u8).wrapping_neg();
@@ -115,7 +243,7 @@ fn count_serial(
         }
         ignored += a_ig.iter().map(|&v| v as u64).sum::<u64>();
         bad |= a_bad.iter().fold(0, |acc, &v| acc | v);
-        let full = n - n % LANES;
+        let full = n - n % L;
         for i in full..n {
             let (t, p) = (tc[i], pc[i]);
             let ig = ((t == ign) as u8).wrapping_neg() & use_ign;
@@ -126,13 +254,18 @@ fn count_serial(
             bad |= !valid & !ig;
         }
         for g in (0..cells).step_by(GROUP) {
-            let mut acc = [[0u8; LANES]; GROUP];
-            for c in codes[..full].chunks_exact(LANES) {
-                let c: &[u8; LANES] = c.try_into().unwrap_or(&[0xFF; LANES]);
+            let mut acc = [[0u8; L]; GROUP];
+            for c in codes[..full].chunks_exact(L) {
+                let c: &[u8; L] = c.try_into().unwrap_or(&[0xFF; L]);
                 for (j, a) in acc.iter_mut().enumerate() {
                     let cell = (g + j) as u8;
-                    for l in 0..LANES {
-                        a[l] = a[l].wrapping_add((c[l] == cell) as u8);
+                    for l in 0..L {
+                        // A select, so AVX-512 can use one masked add per cell.
+                        a[l] = if c[l] == cell {
+                            a[l].wrapping_add(1)
+                        } else {
+                            a[l]
+                        };
                     }
                 }
             }
@@ -149,4 +282,72 @@ fn count_serial(
         }
     }
     (ignored, bad != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Both lane widths agree with a naive count, whichever one the CPU would pick.
+    #[test]
+    fn wide_and_narrow_kernels_equal_naive() {
+        let mut s = 12345u64;
+        for (n, k, ign) in [
+            (0usize, 3u8, 255u8),
+            (1, 1, 0),
+            (63, 6, 255),
+            (20_000, 6, 255),
+            (40_001, 15, 2),
+        ] {
+            let (mut t, mut p) = (vec![0u8; n], vec![0u8; n]);
+            for i in 0..n {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                t[i] = if s.is_multiple_of(11) {
+                    ign
+                } else {
+                    (s % k as u64) as u8
+                };
+                p[i] = ((s >> 9) % k as u64) as u8;
+            }
+            let kk = k as usize * k as usize;
+            let mut want = vec![0u64; kk];
+            let mut ignored = 0;
+            for (&a, &b) in t.iter().zip(&p) {
+                if a == ign {
+                    ignored += 1;
+                } else {
+                    want[a as usize * k as usize + b as usize] += 1;
+                }
+            }
+            let mut got = vec![0u64; kk];
+            assert_eq!(
+                count_narrow(&t, &p, k, ign, 0xFF, &mut got),
+                (ignored, false)
+            );
+            assert_eq!(got, want, "narrow n={n} k={k}");
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx512bw") {
+                let mut got = vec![0u64; kk];
+                // SAFETY: feature detected above.
+                let r = unsafe { avx512::count_masks(&t, &p, k, ign, 0xFF, &mut got) };
+                assert_eq!(r, (ignored, false));
+                assert_eq!(got, want, "wide n={n} k={k}");
+            }
+            if n > 100 {
+                let mut bad_t = t.clone();
+                bad_t[n - 50] = k;
+                if k != ign {
+                    assert!(count_narrow(&bad_t, &p, k, ign, 0xFF, &mut got).1);
+                    #[cfg(target_arch = "x86_64")]
+                    if std::arch::is_x86_feature_detected!("avx512bw") {
+                        // SAFETY: feature detected above.
+                        let r = unsafe { avx512::count_masks(&bad_t, &p, k, ign, 0xFF, &mut got) };
+                        assert!(r.1);
+                    }
+                }
+            }
+        }
+    }
 }
