@@ -26,7 +26,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Score predicted masks against ground-truth masks (PNG/TIFF folders).
-    Eval(eval::args::EvalArgs),
+    Eval(Box<eval::args::EvalArgs>),
     /// Combine the states saved by sharded `eval --save-state` runs into one report.
     Merge(merge::MergeArgs),
 }
@@ -43,7 +43,7 @@ pub enum Outcome {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: anyhow::Result<Outcome> = match cli.command {
-        Command::Eval(args) => eval::run(args),
+        Command::Eval(args) => eval::run(*args),
         Command::Merge(args) => merge::run(args),
     };
     match result {

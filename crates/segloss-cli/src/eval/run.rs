@@ -266,7 +266,7 @@ fn score_pair(p: &Pair, plan: &Plan) -> Result<Scored> {
 
 fn labels(plan: &Plan, raster: Raster, side: Side, path: &Path) -> Result<super::labels::Labels> {
     plan.rule
-        .to_labels(raster, side)
+        .convert(raster, side)
         .with_context(|| format!("in {}", path.display()))
 }
 
