@@ -304,6 +304,39 @@ mod tests {
         }
     }
 
+    #[test]
+    fn components_agree_with_flood_fill_on_larger_masks_of_every_density() {
+        let mut state = 987u64;
+        for (w, h, density) in [
+            (64, 48, 2),
+            (31, 57, 3),
+            (100, 7, 4),
+            (1, 50, 2),
+            (50, 1, 2),
+        ] {
+            let m: Vec<bool> = (0..w * h)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    (state >> 33) % density != 0
+                })
+                .collect();
+            let c = components(&m, w);
+            let reference = flood_fill(&m, w, h);
+            // Same partition: the label maps are a bijection between non-zero labels.
+            let mut fwd = std::collections::HashMap::new();
+            let mut back = std::collections::HashMap::new();
+            for (&a, &b) in c.labels.iter().zip(&reference) {
+                assert_eq!(a == 0, b == 0);
+                assert_eq!(*fwd.entry(a).or_insert(b), b, "{w}x{h}");
+                assert_eq!(*back.entry(b).or_insert(a), a, "{w}x{h}");
+            }
+            let total: u64 = c.areas.iter().sum();
+            assert_eq!(total, m.iter().filter(|&&f| f).count() as u64);
+        }
+    }
+
     fn flood_fill(m: &[bool], w: usize, h: usize) -> Vec<u32> {
         let mut out = vec![0u32; m.len()];
         let mut next = 0;
