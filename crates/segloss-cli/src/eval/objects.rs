@@ -319,7 +319,7 @@ mod tests {
                     state = state
                         .wrapping_mul(6364136223846793005)
                         .wrapping_add(1442695040888963407);
-                    (state >> 33) % density != 0
+                    !(state >> 33).is_multiple_of(density)
                 })
                 .collect();
             let c = components(&m, w);
