@@ -69,21 +69,6 @@ fn read_floor(t: &[u8], p: &[u8]) -> u64 {
     acc.iter().map(|&v| v as u64).sum()
 }
 
-fn one_thread<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    #[cfg(feature = "rayon")]
-    {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .expect("pool")
-            .install(f)
-    }
-    #[cfg(not(feature = "rayon"))]
-    {
-        f()
-    }
-}
-
 fn bench(c: &mut Criterion) {
     let n = pixels();
     for (name, k) in [("binary", 2u8), ("6class", 6u8)] {
@@ -120,7 +105,7 @@ fn bench(c: &mut Criterion) {
         });
         #[cfg(not(feature = "rayon"))]
         g.bench_function("segloss_1_thread", |b| {
-            b.iter(|| black_box(one_thread(|| count(black_box(&truth), black_box(&pred)))))
+            b.iter(|| black_box(count(black_box(&truth), black_box(&pred))))
         });
         #[cfg(feature = "rayon")]
         {

@@ -73,8 +73,7 @@ fn count_par(t: &[u8], p: &[u8], k: u8, ign: u8, use_ign: u8, out: &mut [u64]) -
     count_serial(t, p, k, ign, use_ign, out)
 }
 
-/// Picks the widest kernel the CPU runs: 64-byte lanes where AVX-512BW is present (32
-/// vector registers hold 12 accumulators), 32-byte lanes elsewhere.
+/// Picks the kernel: mask-and-popcount where AVX-512BW is present, else 32-byte lanes.
 fn count_serial(
     truth: &[u8],
     pred: &[u8],
@@ -84,22 +83,113 @@ fn count_serial(
     out: &mut [u64],
 ) -> (u64, bool) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512bw") {
-        return count_wide(truth, pred, k, ign, use_ign, out);
+    if std::arch::is_x86_feature_detected!("avx512bw")
+        && std::arch::is_x86_feature_detected!("popcnt")
+    {
+        // SAFETY: the CPU has the features `count_masks` is compiled for.
+        return unsafe { avx512::count_masks(truth, pred, k, ign, use_ign, out) };
     }
     count_narrow(truth, pred, k, ign, use_ign, out)
 }
 
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+avx2+avx+sse4.2+bmi1+bmi2+popcnt"))]
-fn count_wide(
-    truth: &[u8],
-    pred: &[u8],
-    k: u8,
-    ign: u8,
-    use_ign: u8,
-    out: &mut [u64],
-) -> (u64, bool) {
-    count_lanes::<64>(truth, pred, k, ign, use_ign, out)
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    //! AVX-512BW: a byte compare yields a 64-bit mask, so per 64 pixels the kernel takes
+    //! `k` masks `T_i = (t = i)` and `k` masks `P_j = (p = j)` and adds
+    //! `popcount(T_i & P_j)` to cell `(i, j)`: no code byte, no flush, and the work per
+    //! cell is one `and`, one `popcnt` and one add on scalar ports while the vector ports
+    //! only compare. A kept pixel whose `t` or `p` matches no class sets the bad flag.
+    use super::MAX_CLASSES;
+    use std::arch::x86_64::*;
+
+    /// Dispatches to the kernel specialised for `k` (fully unrolled cell loops).
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512F, AVX-512BW and POPCNT.
+    #[target_feature(enable = "avx512f,avx512bw,popcnt")]
+    pub(super) unsafe fn count_masks(
+        truth: &[u8],
+        pred: &[u8],
+        k: u8,
+        ign: u8,
+        use_ign: u8,
+        out: &mut [u64],
+    ) -> (u64, bool) {
+        macro_rules! by_k {
+            ($($k:literal)*) => {
+                match k {
+                    $($k => count_k::<$k>(truth, pred, ign, use_ign, out),)*
+                    _ => unreachable!("k is checked to be in 1..=MAX_CLASSES"),
+                }
+            };
+        }
+        by_k!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
+    }
+
+    #[target_feature(enable = "avx512f,avx512bw,popcnt")]
+    fn count_k<const K: usize>(
+        truth: &[u8],
+        pred: &[u8],
+        ign: u8,
+        use_ign: u8,
+        out: &mut [u64],
+    ) -> (u64, bool) {
+        debug_assert!(K <= MAX_CLASSES);
+        let n = truth.len().min(pred.len());
+        let full = n - n % 64;
+        let mut class_v = [_mm512_setzero_si512(); K];
+        for (c, v) in class_v.iter_mut().enumerate() {
+            *v = _mm512_set1_epi8(c as i8);
+        }
+        let ign_v = _mm512_set1_epi8(ign as i8);
+        let use_mask = if use_ign != 0 { u64::MAX } else { 0 };
+        let mut acc = [[0u64; K]; K];
+        let (mut ignored, mut bad) = (0u64, 0u64);
+        let mut i = 0;
+        while i < full {
+            // SAFETY: `i + 64 <= full <= n`, the length of both slices.
+            let (t, p) = unsafe {
+                (
+                    _mm512_loadu_si512(truth.as_ptr().add(i).cast()),
+                    _mm512_loadu_si512(pred.as_ptr().add(i).cast()),
+                )
+            };
+            let ig = _mm512_cmpeq_epi8_mask(t, ign_v) & use_mask;
+            let keep = !ig;
+            let mut tm = [0u64; K];
+            let mut pm = [0u64; K];
+            let (mut t_any, mut p_any) = (0u64, 0u64);
+            for c in 0..K {
+                tm[c] = _mm512_cmpeq_epi8_mask(t, class_v[c]) & keep;
+                pm[c] = _mm512_cmpeq_epi8_mask(p, class_v[c]);
+                t_any |= tm[c];
+                p_any |= pm[c];
+            }
+            bad |= keep & !(t_any & p_any);
+            ignored += ig.count_ones() as u64;
+            for a in 0..K {
+                for b in 0..K {
+                    acc[a][b] += (tm[a] & pm[b]).count_ones() as u64;
+                }
+            }
+            i += 64;
+        }
+        let k = K as u8;
+        for j in full..n {
+            let (t, p) = (truth[j], pred[j]);
+            if use_ign != 0 && t == ign {
+                ignored += 1;
+            } else if t < k && p < k {
+                acc[t as usize][p as usize] += 1;
+            } else {
+                bad = 1;
+            }
+        }
+        for (o, a) in out.iter_mut().zip(acc.iter().flatten()) {
+            *o += a;
+        }
+        (ignored, bad != 0)
+    }
 }
 
 #[multiversion(targets("x86_64+avx2+avx+sse4.2+bmi1+bmi2+popcnt", "aarch64+neon"))]
@@ -240,7 +330,9 @@ mod tests {
             #[cfg(target_arch = "x86_64")]
             if std::arch::is_x86_feature_detected!("avx512bw") {
                 let mut got = vec![0u64; kk];
-                assert_eq!(count_wide(&t, &p, k, ign, 0xFF, &mut got), (ignored, false));
+                // SAFETY: feature detected above.
+                let r = unsafe { avx512::count_masks(&t, &p, k, ign, 0xFF, &mut got) };
+                assert_eq!(r, (ignored, false));
                 assert_eq!(got, want, "wide n={n} k={k}");
             }
             if n > 100 {
@@ -250,7 +342,9 @@ mod tests {
                     assert!(count_narrow(&bad_t, &p, k, ign, 0xFF, &mut got).1);
                     #[cfg(target_arch = "x86_64")]
                     if std::arch::is_x86_feature_detected!("avx512bw") {
-                        assert!(count_wide(&bad_t, &p, k, ign, 0xFF, &mut got).1);
+                        // SAFETY: feature detected above.
+                        let r = unsafe { avx512::count_masks(&bad_t, &p, k, ign, 0xFF, &mut got) };
+                        assert!(r.1);
                     }
                 }
             }
