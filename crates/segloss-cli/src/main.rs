@@ -30,7 +30,7 @@ enum Command {
     /// Time forward plus backward of a fused loss kernel on seeded random inputs.
     Bench(bench::BenchArgs),
     /// Score predicted masks against ground-truth masks (PNG/TIFF folders).
-    Eval(eval::args::EvalArgs),
+    Eval(Box<eval::args::EvalArgs>),
     /// Combine the states saved by sharded `eval --save-state` runs into one report.
     Merge(merge::MergeArgs),
 }
@@ -48,7 +48,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: anyhow::Result<Outcome> = match cli.command {
         Command::Bench(args) => bench::run(&args),
-        Command::Eval(args) => eval::run(args),
+        Command::Eval(args) => eval::run(*args),
         Command::Merge(args) => merge::run(args),
     };
     match result {

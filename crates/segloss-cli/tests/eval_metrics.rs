@@ -241,6 +241,10 @@ fn multiclass_with_ignore_matches_confusion_matrix() {
         Average::ImageWise,
         "image_wise",
     );
+    // The whole confusion matrix, rows = truth.
+    let expected: Vec<Vec<u64>> = cm_total.matrix().chunks(4).map(<[u64]>::to_vec).collect();
+    let got: Vec<Vec<u64>> = serde_json::from_value(v["confusion_matrix"].clone()).unwrap();
+    assert_eq!(got, expected);
     // The engine's own macro mIoU agrees too.
     let miou = cm_total
         .score(Metric::Iou, Average::Macro, &Conventions::default())
@@ -325,6 +329,7 @@ fn thresholded_probability_maps_match_update_probs() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v = json(&r.stdout);
     check_class(&v["classes"][0], &m.counts(), 1);
+    assert!(v["confusion_matrix"].is_null());
     assert_eq!(v["settings"]["mode"], "threshold");
     assert_eq!(v["settings"]["threshold"], 0.3);
 }

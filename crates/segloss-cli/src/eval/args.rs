@@ -13,7 +13,9 @@ use super::decode::DecodeLimits;
 /// scored) or nothing could be scored; 2 usage error (nothing was read or written).
 #[derive(Debug, Clone, Args)]
 #[command(
-    after_help = "Examples:\n  segloss eval --pred out/ --truth masks/\n  \
+    after_help = "Exit codes: 0 every pair scored; 1 some files failed (each is named on stderr, the \
+    rest are scored) or nothing could be scored; 2 usage error (nothing read or written).\n\n\
+    Examples:\n  segloss eval --pred out/ --truth masks/\n  \
     segloss eval --pred probs/ --truth masks/ --threshold 0.5 --objects --format json --out report.json\n  \
     segloss eval --pred p/ --truth t/ --shard 3/16 --save-state shard-3.json   # then: segloss merge shard-*.json"
 )]

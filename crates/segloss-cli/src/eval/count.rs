@@ -15,6 +15,8 @@ pub struct ImageCounts {
     pub counts: Vec<Counts>,
     /// Truth pixels with the ignore label.
     pub ignored: u64,
+    /// The `K × K` matrix (rows = truth, columns = prediction) of a multi-class run.
+    pub matrix: Option<Vec<u64>>,
 }
 
 /// Counts `pred` against `truth` (same length, already validated labels).
@@ -40,6 +42,7 @@ pub fn count(truth: &Labels, pred: &Labels, classes: Option<u32>) -> Result<Imag
             Ok(ImageCounts {
                 counts: vec![m.counts()],
                 ignored: m.ignored(),
+                matrix: None,
             })
         }
         Some(k) => {
@@ -55,6 +58,7 @@ pub fn count(truth: &Labels, pred: &Labels, classes: Option<u32>) -> Result<Imag
             Ok(ImageCounts {
                 counts: m.class_counts(),
                 ignored: m.ignored(),
+                matrix: Some(m.matrix().to_vec()),
             })
         }
     }

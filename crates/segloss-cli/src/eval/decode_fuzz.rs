@@ -80,7 +80,7 @@ fn exercise(bytes: &[u8]) {
                     encoding,
                     ignore: Some(255),
                 };
-                let _ = rule.to_labels(r.clone(), side);
+                let _ = rule.convert(r.clone(), side);
             }
         }
     }

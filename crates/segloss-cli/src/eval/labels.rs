@@ -147,7 +147,7 @@ impl LabelRule {
     /// # Errors
     /// A sample that is not a valid label under this rule: the message gives the pixel
     /// position, its value and the rule. `--threshold` on a palette prediction.
-    pub fn to_labels(&self, raster: Raster, side: Side) -> Result<Labels> {
+    pub fn convert(&self, raster: Raster, side: Side) -> Result<Labels> {
         let width = raster.width as usize;
         let kind = raster.kind;
         if side == Side::Pred
@@ -422,7 +422,7 @@ mod tests {
     #[test]
     fn binary_accepts_0_1_and_0_255() {
         let l = BINARY
-            .to_labels(gray8(vec![0, 255, 1, 0]), Side::Truth)
+            .convert(gray8(vec![0, 255, 1, 0]), Side::Truth)
             .unwrap();
         assert_eq!(l, Labels::U8(vec![0, 1, 1, 0]));
     }
@@ -430,7 +430,7 @@ mod tests {
     #[test]
     fn binary_rejects_gray_levels_with_position_and_hint() {
         let e = BINARY
-            .to_labels(
+            .convert(
                 Raster {
                     width: 2,
                     height: 2,
@@ -453,7 +453,7 @@ mod tests {
         };
         // 127/255 < 0.5 <= 128/255
         let l = rule
-            .to_labels(gray8(vec![0, 127, 128, 255]), Side::Pred)
+            .convert(gray8(vec![0, 127, 128, 255]), Side::Pred)
             .unwrap();
         assert_eq!(l, Labels::U8(vec![0, 0, 1, 1]));
         let f = Raster {
@@ -463,7 +463,7 @@ mod tests {
             samples: Samples::F32(vec![0.49, 0.5, 0.9]),
         };
         assert_eq!(
-            rule.to_labels(f, Side::Pred).unwrap(),
+            rule.convert(f, Side::Pred).unwrap(),
             Labels::U8(vec![0, 1, 1])
         );
         let nan = Raster {
@@ -472,7 +472,7 @@ mod tests {
             kind: SampleKind::Float,
             samples: Samples::F32(vec![f32::NAN]),
         };
-        assert!(rule.to_labels(nan, Side::Pred).is_err());
+        assert!(rule.convert(nan, Side::Pred).is_err());
     }
 
     #[test]
@@ -482,13 +482,13 @@ mod tests {
             ignore: Some(255),
         };
         let l = rule
-            .to_labels(gray8(vec![0, 2, 255, 1]), Side::Truth)
+            .convert(gray8(vec![0, 2, 255, 1]), Side::Truth)
             .unwrap();
         assert_eq!(l, Labels::U8(vec![0, 2, 255, 1]));
-        let e = rule.to_labels(gray8(vec![0, 3]), Side::Truth).unwrap_err();
+        let e = rule.convert(gray8(vec![0, 3]), Side::Truth).unwrap_err();
         assert!(e.to_string().contains("below 3"), "{e}");
         // The ignore value applies to the truth only.
-        assert!(rule.to_labels(gray8(vec![255]), Side::Pred).is_err());
+        assert!(rule.convert(gray8(vec![255]), Side::Pred).is_err());
     }
 
     #[test]
@@ -547,7 +547,7 @@ mod tests {
             samples: Samples::U16(vec![0, 999, 5]),
         };
         assert_eq!(
-            rule.to_labels(r, Side::Truth).unwrap(),
+            rule.convert(r, Side::Truth).unwrap(),
             Labels::U16(vec![65535, 999, 5])
         );
     }

@@ -86,9 +86,14 @@ pub struct Components {
 
 /// Labels the 8-connected components of `fg` (`width` pixels per row).
 ///
-/// Two-pass union-find: the first pass links each foreground pixel to its already-visited
-/// neighbours (west, north-west, north, north-east), the second resolves every pixel to a
-/// dense component number in raster order of first appearance.
+/// Two-pass union-find. The first pass gives each foreground pixel the label of an
+/// already-visited neighbour, using that neighbours are often connected already: if the pixel
+/// above (N) is foreground, the west, north-west and north-east neighbours all touch it and
+/// were joined to it earlier, so its label is taken as is; otherwise the west or north-west
+/// label is taken and joined with the north-east one, the only neighbour pair that may not be
+/// connected yet. Joins keep the smaller label as the root, so every parent precedes its
+/// child and one forward sweep flattens the forest. The second pass renumbers components
+/// densely in raster order of first appearance.
 pub fn components(fg: &[bool], width: usize) -> Components {
     let n = fg.len();
     let mut provisional = vec![0u32; n];
@@ -97,44 +102,33 @@ pub fn components(fg: &[bool], width: usize) -> Components {
         if !fg[i] {
             continue;
         }
-        let (x, y) = (i % width, i / width);
-        let mut neighbours = [0u32; 4];
-        let mut k = 0;
-        if x > 0 && fg[i - 1] {
-            neighbours[k] = provisional[i - 1];
-            k += 1;
-        }
-        if y > 0 {
-            let up = i - width;
-            if x > 0 && fg[up - 1] {
-                neighbours[k] = provisional[up - 1];
-                k += 1;
+        let x = i % width;
+        let up = i.checked_sub(width);
+        let at = |j: Option<usize>| j.filter(|&j| fg[j]).map(|j| provisional[j]);
+        let north = at(up);
+        let west = at((x > 0).then(|| i - 1));
+        let north_west = at(up.filter(|_| x > 0).map(|u| u - 1));
+        let north_east = at(up.filter(|_| x + 1 < width).map(|u| u + 1));
+        provisional[i] = if let Some(l) = north {
+            l
+        } else if let Some(l) = west.or(north_west) {
+            if let Some(ne) = north_east {
+                union(&mut parent, l, ne)
+            } else {
+                l
             }
-            if fg[up] {
-                neighbours[k] = provisional[up];
-                k += 1;
-            }
-            if x + 1 < width && fg[up + 1] {
-                neighbours[k] = provisional[up + 1];
-                k += 1;
-            }
-        }
-        if k == 0 {
+        } else if let Some(l) = north_east {
+            l
+        } else {
             let id = parent.len() as u32;
             parent.push(id);
-            provisional[i] = id;
-        } else {
-            let mut root = find(&mut parent, neighbours[0]);
-            for &nb in &neighbours[1..k] {
-                let r = find(&mut parent, nb);
-                if r != root {
-                    let (lo, hi) = if r < root { (r, root) } else { (root, r) };
-                    parent[hi as usize] = lo;
-                    root = lo;
-                }
-            }
-            provisional[i] = root;
-        }
+            id
+        };
+    }
+    // Parents precede children, so one forward sweep points every label at its root.
+    for id in 1..parent.len() {
+        let p = parent[id] as usize;
+        parent[id] = parent[p];
     }
     let mut dense = vec![0u32; parent.len()];
     let mut areas = Vec::new();
@@ -142,7 +136,7 @@ pub fn components(fg: &[bool], width: usize) -> Components {
         if *p == 0 {
             continue;
         }
-        let r = find(&mut parent, *p) as usize;
+        let r = parent[*p as usize] as usize;
         if dense[r] == 0 {
             areas.push(0);
             dense[r] = areas.len() as u32;
@@ -154,6 +148,14 @@ pub fn components(fg: &[bool], width: usize) -> Components {
         labels: provisional,
         areas,
     }
+}
+
+/// Joins the trees of `a` and `b`; the smaller root becomes the parent. Returns the root.
+fn union(parent: &mut [u32], a: u32, b: u32) -> u32 {
+    let (ra, rb) = (find(parent, a), find(parent, b));
+    let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
+    parent[hi as usize] = lo;
+    lo
 }
 
 fn find(parent: &mut [u32], mut x: u32) -> u32 {
@@ -189,11 +191,24 @@ pub fn count_objects(
     let pc = components(&p_fg, width);
     let keep_t: Vec<bool> = tc.areas.iter().map(|&a| a >= rule.min_area).collect();
     let keep_p: Vec<bool> = pc.areas.iter().map(|&a| a >= rule.min_area).collect();
+    // Overlapping pixels come in long runs of one (truth, prediction) pair along a row, so
+    // the run is counted locally and the map is touched once per run, not once per pixel.
     let mut inter: HashMap<(u32, u32), u64> = HashMap::new();
+    let mut run: ((u32, u32), u64) = ((0, 0), 0);
     for (&a, &b) in tc.labels.iter().zip(&pc.labels) {
         if a != 0 && b != 0 && keep_t[a as usize - 1] && keep_p[b as usize - 1] {
-            *inter.entry((a, b)).or_insert(0) += 1;
+            if run.0 == (a, b) {
+                run.1 += 1;
+            } else {
+                if run.1 > 0 {
+                    *inter.entry(run.0).or_insert(0) += run.1;
+                }
+                run = ((a, b), 1);
+            }
         }
+    }
+    if run.1 > 0 {
+        *inter.entry(run.0).or_insert(0) += run.1;
     }
     let mut candidates: Vec<(f64, u32, u32)> = inter
         .into_iter()
@@ -275,7 +290,7 @@ mod tests {
                     state = state
                         .wrapping_mul(6364136223846793005)
                         .wrapping_add(1442695040888963407);
-                    (state >> 33) % 3 == 0
+                    (state >> 33).is_multiple_of(3)
                 })
                 .collect();
             let c = components(&m, w);
@@ -286,6 +301,39 @@ mod tests {
                     assert_eq!(c.labels[i] == c.labels[j], reference[i] == reference[j]);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn components_agree_with_flood_fill_on_larger_masks_of_every_density() {
+        let mut state = 987u64;
+        for (w, h, density) in [
+            (64, 48, 2),
+            (31, 57, 3),
+            (100, 7, 4),
+            (1, 50, 2),
+            (50, 1, 2),
+        ] {
+            let m: Vec<bool> = (0..w * h)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    !(state >> 33).is_multiple_of(density)
+                })
+                .collect();
+            let c = components(&m, w);
+            let reference = flood_fill(&m, w, h);
+            // Same partition: the label maps are a bijection between non-zero labels.
+            let mut fwd = std::collections::HashMap::new();
+            let mut back = std::collections::HashMap::new();
+            for (&a, &b) in c.labels.iter().zip(&reference) {
+                assert_eq!(a == 0, b == 0);
+                assert_eq!(*fwd.entry(a).or_insert(b), b, "{w}x{h}");
+                assert_eq!(*back.entry(b).or_insert(a), a, "{w}x{h}");
+            }
+            let total: u64 = c.areas.iter().sum();
+            assert_eq!(total, m.iter().filter(|&&f| f).count() as u64);
         }
     }
 

@@ -80,14 +80,14 @@ pub fn pair(
     Ok(out)
 }
 
+/// Key -> every (relative name, path) of one side claiming it.
 type Listing = BTreeMap<String, Vec<(String, PathBuf)>>;
+/// Key -> the one (relative name, path) claiming it.
+type Unique = BTreeMap<String, (String, PathBuf)>;
+/// Keys claimed by several files, with their relative names.
+type Ambiguous = Vec<(String, Vec<String>)>;
 
-fn split_ambiguous(
-    listing: Listing,
-) -> (
-    BTreeMap<String, (String, PathBuf)>,
-    Vec<(String, Vec<String>)>,
-) {
+fn split_ambiguous(listing: Listing) -> (Unique, Ambiguous) {
     let mut unique = BTreeMap::new();
     let mut ambiguous = Vec::new();
     for (key, mut files) in listing {

@@ -24,6 +24,8 @@
 //!   "macro":      { "precision", "recall", "f1", "iou" },
 //!   "image_wise": { "precision", "recall", "f1", "iou" },
 //!   "objects": { "tp", "fp", "fn", "precision", "recall", "f1" } | null,
+//!   "confusion_matrix": [[count, ...], ...] | null,   (multi-class: rows = truth,
+//!                                                      columns = prediction)
 //!   "unmatched": { "pred": [relative paths], "truth": [relative paths],
 //!                  "ambiguous": [[key, [files]]] },
 //!   "failures": [ { "key", "error" } ]
@@ -162,6 +164,9 @@ pub struct Report {
     pub image_wise: Scores,
     /// Object-level results.
     pub objects: Option<ObjectRow>,
+    /// Multi-class runs: the confusion matrix, one row per truth class, one column per
+    /// predicted class.
+    pub confusion_matrix: Option<Vec<Vec<u64>>>,
     /// Unpaired files.
     pub unmatched: UnmatchedRow,
     /// Failed pairs.
@@ -228,6 +233,11 @@ impl Report {
             image_wise: Scores::averaged(&totals, Some(&per_image), Average::ImageWise)?,
             classes,
             objects,
+            confusion_matrix: state.matrix.as_ref().map(|m| {
+                m.chunks(settings.classes as usize)
+                    .map(<[u64]>::to_vec)
+                    .collect()
+            }),
             unmatched: UnmatchedRow {
                 pred,
                 truth,

@@ -114,9 +114,20 @@ pub fn run(plan: &Plan) -> Result<Outcome> {
     let mut images = Vec::with_capacity(results.len());
     let mut failures = Vec::new();
     let (mut decoded, mut decoded_pixels) = (0u64, 0u64);
+    let mut matrix = match plan.rule.encoding {
+        Encoding::Classes(k) => Some(vec![0u64; k as usize * k as usize]),
+        _ => None,
+    };
     for r in results {
         match r {
-            Ok(Scored::Image(img)) => images.push(img),
+            Ok(Scored::Image(img, m)) => {
+                if let (Some(total), Some(m)) = (&mut matrix, m) {
+                    for (t, v) in total.iter_mut().zip(m) {
+                        *t += v;
+                    }
+                }
+                images.push(img);
+            }
             Ok(Scored::Decoded(pixels)) => {
                 decoded += 1;
                 decoded_pixels += pixels;
@@ -135,7 +146,7 @@ pub fn run(plan: &Plan) -> Result<Outcome> {
     }
 
     let settings = Settings::new(&plan.rule, plan.objects);
-    let state = RunState::new(
+    let mut state = RunState::new(
         settings,
         plan.shard,
         pairs_total,
@@ -143,6 +154,7 @@ pub fn run(plan: &Plan) -> Result<Outcome> {
         failures,
         unpaired,
     );
+    state.matrix = matrix;
     if !state.failures.is_empty() {
         eprintln!(
             "{} of {} pair(s) failed (listed above and in the JSON report)",
@@ -203,7 +215,8 @@ pub fn outcome(failures: &[Failure], unpaired: &Unpaired) -> Outcome {
 }
 
 enum Scored {
-    Image(ImageRecord),
+    /// The image's record and, in multi-class runs, its confusion matrix.
+    Image(ImageRecord, Option<Vec<u64>>),
     Decoded(u64),
 }
 
@@ -254,19 +267,22 @@ fn score_pair(p: &Pair, plan: &Plan) -> Result<Scored> {
             overlay::write_png(w, width, height, &rgb)
         })?;
     }
-    Ok(Scored::Image(ImageRecord {
-        key: p.key.clone(),
-        width,
-        height,
-        ignored: counts.ignored,
-        counts: counts.counts,
-        objects,
-    }))
+    Ok(Scored::Image(
+        ImageRecord {
+            key: p.key.clone(),
+            width,
+            height,
+            ignored: counts.ignored,
+            counts: counts.counts,
+            objects,
+        },
+        counts.matrix,
+    ))
 }
 
 fn labels(plan: &Plan, raster: Raster, side: Side, path: &Path) -> Result<super::labels::Labels> {
     plan.rule
-        .to_labels(raster, side)
+        .convert(raster, side)
         .with_context(|| format!("in {}", path.display()))
 }
 

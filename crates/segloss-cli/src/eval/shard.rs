@@ -66,7 +66,7 @@ mod tests {
     #[test]
     fn shards_partition_positions_evenly() {
         let n = 4;
-        let mut seen = vec![0; 10];
+        let mut seen = [0; 10];
         for i in 0..n {
             let s = Shard { index: i, count: n };
             let mine: Vec<usize> = (0..10).filter(|&p| s.contains(p)).collect();

@@ -129,6 +129,9 @@ pub struct RunState {
     pub failures: Vec<Failure>,
     /// Unpaired files (the same in every shard).
     pub unpaired: Unpaired,
+    /// Multi-class runs: the `K × K` confusion matrix summed over the scored images, row-major,
+    /// rows = truth, columns = prediction. `None` for binary runs.
+    pub matrix: Option<Vec<u64>>,
 }
 
 impl RunState {
@@ -152,6 +155,7 @@ impl RunState {
             images,
             failures,
             unpaired,
+            matrix: None,
         }
     }
 
@@ -184,6 +188,12 @@ impl RunState {
             );
         }
         let n = self.settings.count_entries();
+        let k = self.settings.classes as usize;
+        match (&self.matrix, self.settings.is_binary()) {
+            (None, true) => {}
+            (Some(m), false) if m.len() == k * k => {}
+            _ => bail!("the confusion matrix does not match the settings ({k} classes)"),
+        }
         for img in &self.images {
             if img.counts.len() != n {
                 bail!(
@@ -247,16 +257,27 @@ impl RunState {
                 missing.join(", ")
             );
         }
+        let first_name = first_name.clone();
         let settings = first.settings.clone();
         let pairs_total = first.pairs_total;
         let unpaired = first.unpaired.clone();
         let mut images = Vec::new();
         let mut failures = Vec::new();
-        for (_, s) in states {
+        let mut matrix = first.matrix.as_ref().map(|m| vec![0u64; m.len()]);
+        for (name, s) in states {
+            match (&mut matrix, &s.matrix) {
+                (Some(total), Some(m)) if m.len() == total.len() => {
+                    for (t, v) in total.iter_mut().zip(m) {
+                        *t += v;
+                    }
+                }
+                (None, None) => {}
+                _ => bail!("{name}: its confusion matrix does not match {first_name}'s"),
+            }
             images.extend(s.images);
             failures.extend(s.failures);
         }
-        let merged = RunState::new(
+        let mut merged = RunState::new(
             settings,
             Shard::WHOLE,
             pairs_total,
@@ -264,6 +285,7 @@ impl RunState {
             failures,
             unpaired,
         );
+        merged.matrix = matrix;
         let mut keys: BTreeSet<&str> = BTreeSet::new();
         for k in merged
             .images
