@@ -9,9 +9,10 @@
 //! Run: `cargo bench -p segloss --features rayon --bench metrics`
 //! (`SEGLOSS_BENCH_PIXELS` overrides the size, default 64 Mi).
 
-use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use multiversion::multiversion;
 use segloss::metrics::{BinaryConfusion, ConfusionMatrix};
+use std::hint::black_box;
 use std::time::Duration;
 
 fn pixels() -> usize {

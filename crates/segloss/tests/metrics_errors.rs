@@ -42,7 +42,7 @@ fn label_out_of_range_in_fast_path_far_into_the_buffer() {
         .with_ignore_index(255)
         .init()
         .unwrap();
-    m.update(&vec![0u8; 10], &vec![0u8; 10]).unwrap();
+    m.update(&[0u8; 10], &[0u8; 10]).unwrap();
     let before = m.clone();
     let e = m.update(&truth, &pred).unwrap_err();
     assert_eq!(
