@@ -126,8 +126,9 @@ fn unit_body<Lb: Label>(
         let len = (s1 - b).min(LANES);
         for (c, ec) in e.iter_mut().enumerate() {
             let base = c * s + b;
-            if len == LANES {
-                ec.copy_from_slice(&x[base..base + LANES]);
+            // Fixed-size array copies stay in registers; slice copies become memcpy calls.
+            if let Ok(src) = <&[f32; LANES]>::try_from(&x[base..base + len]) {
+                *ec = *src;
             } else {
                 *ec = [0.0; LANES];
                 ec[..len].copy_from_slice(&x[base..base + len]);
@@ -276,8 +277,8 @@ fn unit_body<Lb: Label>(
                     let reg = sel(has_region, p * (gp - dot[l]), 0.0);
                     gl[l] = pix + reg;
                 }
-                if len == LANES {
-                    gs[c][off..off + LANES].copy_from_slice(&gl);
+                if let Ok(dst) = <&mut [f32; LANES]>::try_from(&mut gs[c][off..off + len]) {
+                    *dst = gl;
                 } else {
                     gs[c][off..off + len].copy_from_slice(&gl[..len]);
                 }
