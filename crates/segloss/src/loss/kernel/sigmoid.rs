@@ -261,47 +261,65 @@ pub(crate) fn pixel_unit<T: SigmoidTerm>(
     }
 }
 
-/// Pass 1 of a Dice-type loss: `[Σ loss, Σ p t, Σ p (or p²), Σ t (or t²)]`.
 #[inline(always)]
-fn pass1_unit_body<T: SigmoidTerm>(row: T::Row, x: &[f32], t: &[f32], squared: bool) -> [f64; 4] {
-    let mut acc = [[0f32; LANES]; 4];
-    let mut total = [0f64; 4];
+fn pass1_step<T: SigmoidTerm>(
+    row: T::Row,
+    sq: f32,
+    acc: &mut [[f32; LANES]; 5],
+    xc: &[f32],
+    tc: &[f32],
+    n: usize,
+) {
+    for l in 0..n {
+        let (lo, _, p, _) = T::eval(row, xc[l], tc[l]);
+        let tv = tc[l];
+        // Input check on the way: a NaN logit or target makes p or t NaN, which the
+        // finite test on the fifth accumulator catches; out-of-range targets count there too.
+        acc[4][l] += sel(
+            xc[l].abs() <= f32::MAX && (0.0..=1.0).contains(&tv),
+            0.0,
+            1.0,
+        );
+        acc[0][l] += lo;
+        acc[1][l] += p * tv;
+        // p or p² without a branch: p·(1 + sq·(p − 1)).
+        acc[2][l] += p * (1.0 + sq * (p - 1.0));
+        acc[3][l] += tv * (1.0 + sq * (tv - 1.0));
+    }
+}
+
+/// Pass 1 of a Dice-type loss: `[Σ loss, Σ p t, Σ p (or p²), Σ t (or t²), bad inputs]`,
+/// the last a count of non-finite logits and targets outside `[0, 1]` (checked on the way,
+/// since this pass writes nothing).
+#[inline(always)]
+fn pass1_unit_body<T: SigmoidTerm>(row: T::Row, x: &[f32], t: &[f32], squared: bool) -> [f64; 5] {
+    let mut acc = [[0f32; LANES]; 5];
+    let mut total = [0f64; 5];
     let full = x.len() / LANES * LANES;
     let (xh, xt) = x.split_at(full);
     let (th, tt) = t.split_at(full);
     let sq = sel(squared, 1.0, 0.0);
-    let step = |acc: &mut [[f32; LANES]; 4], xc: &[f32], tc: &[f32], n: usize| {
-        for l in 0..n {
-            let (lo, _, p, _) = T::eval(row, xc[l], tc[l]);
-            let tv = tc[l];
-            acc[0][l] += lo;
-            acc[1][l] += p * tv;
-            // p or p² without a branch: p·(1 + sq·(p − 1)).
-            acc[2][l] += p * (1.0 + sq * (p - 1.0));
-            acc[3][l] += tv * (1.0 + sq * (tv - 1.0));
-        }
-    };
     for (k, (xc, tc)) in xh
         .chunks_exact(LANES)
         .zip(th.chunks_exact(LANES))
         .enumerate()
     {
-        step(&mut acc, xc, tc, LANES);
+        pass1_step::<T>(row, sq, &mut acc, xc, tc, LANES);
         if k % FOLD == FOLD - 1 {
-            for i in 0..4 {
+            for i in 0..5 {
                 total[i] += fold(&mut acc[i]);
             }
         }
     }
-    step(&mut acc, xt, tt, xt.len());
-    for i in 0..4 {
+    pass1_step::<T>(row, sq, &mut acc, xt, tt, xt.len());
+    for i in 0..5 {
         total[i] += fold(&mut acc[i]);
     }
     total
 }
 
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
-fn pass1_unit_simd<T: SigmoidTerm>(row: T::Row, x: &[f32], t: &[f32], squared: bool) -> [f64; 4] {
+fn pass1_unit_simd<T: SigmoidTerm>(row: T::Row, x: &[f32], t: &[f32], squared: bool) -> [f64; 5] {
     pass1_unit_body::<T>(row, x, t, squared)
 }
 
@@ -311,11 +329,27 @@ pub(crate) fn pass1_unit<T: SigmoidTerm>(
     x: &[f32],
     t: &[f32],
     squared: bool,
-) -> [f64; 4] {
+) -> [f64; 5] {
     if super::simd_enabled() {
         pass1_unit_simd::<T>(row, x, t, squared)
     } else {
         pass1_unit_body::<T>(row, x, t, squared)
+    }
+}
+
+#[inline(always)]
+fn pass2_step<T: SigmoidTerm>(
+    row: T::Row,
+    [ca, cb, sq, scale]: [f32; 4],
+    xc: &[f32],
+    tc: &[f32],
+    gc: &mut [f32],
+    n: usize,
+) {
+    for l in 0..n {
+        let (_, d, p, q) = T::eval(row, xc[l], tc[l]);
+        let dp = ca * tc[l] + cb * (1.0 + sq * (2.0 * p - 1.0));
+        gc[l] = scale * d + dp * p * q;
     }
 }
 
@@ -336,21 +370,14 @@ fn pass2_unit_body<T: SigmoidTerm>(
     let (xh, xt) = x.split_at(full);
     let (th, tt) = t.split_at(full);
     let (gh, gt) = g.split_at_mut(full);
-    let step = |xc: &[f32], tc: &[f32], gc: &mut [f32], n: usize| {
-        for l in 0..n {
-            let (_, d, p, q) = T::eval(row, xc[l], tc[l]);
-            let dp = ca * tc[l] + cb * (1.0 + sq * (2.0 * p - 1.0));
-            gc[l] = scale * d + dp * p * q;
-        }
-    };
     for ((xc, tc), gc) in xh
         .chunks_exact(LANES)
         .zip(th.chunks_exact(LANES))
         .zip(gh.chunks_exact_mut(LANES))
     {
-        step(xc, tc, gc, LANES);
+        pass2_step::<T>(row, [ca, cb, sq, scale], xc, tc, gc, LANES);
     }
-    step(xt, tt, gt, xt.len());
+    pass2_step::<T>(row, [ca, cb, sq, scale], xt, tt, gt, xt.len());
 }
 
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
