@@ -1,3 +1,4 @@
+#![allow(clippy::needless_range_loop)]
 //! A simple, slow, obviously correct `f64` implementation of every loss, written from the
 //! formulas in the docs (not from the kernels), plus random loss descriptions that build
 //! both this reference and the segloss loss with the same options.
@@ -443,7 +444,7 @@ pub fn random_loss(
     rng: &mut Rng,
     family: Family,
     classes: usize,
-) -> (Box<dyn Loss>, RefLoss, Act, Option<i64>) {
+) -> (Box<dyn Loss + Send + Sync>, RefLoss, Act, Option<i64>) {
     let act = |rng: &mut Rng| {
         if classes >= 2 && rng.below(2) == 0 {
             Act::Softmax
@@ -529,7 +530,7 @@ pub fn random_loss(
             let (dcfg, dref) = random_dice_config(rng, a, ignore, classes);
             let ld = 0.2 + rng.uniform();
             let lp = 0.2 + rng.uniform();
-            let (loss, pref): (Box<dyn Loss>, RefLoss) = if family == Family::DiceCe {
+            let (loss, pref): (Box<dyn Loss + Send + Sync>, RefLoss) = if family == Family::DiceCe {
                 let mut cfg = DiceCeConfig::new()
                     .with_activation(to_act(a))
                     .with_dice(dcfg)
@@ -808,7 +809,7 @@ fn random_region(
     a: Act,
     ignore: Option<i64>,
     classes: usize,
-) -> (Box<dyn Loss>, RefLoss) {
+) -> (Box<dyn Loss + Send + Sync>, RefLoss) {
     let act = match a {
         Act::Sigmoid => Activation::Sigmoid,
         Act::Softmax => Activation::Softmax,

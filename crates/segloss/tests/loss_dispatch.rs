@@ -1,0 +1,82 @@
+//! The portable (no extra target features) kernels agree with the multiversioned
+//! AVX2/AVX-512 ones, and inputs large enough to span many units, blocks and folds agree
+//! with the `f64` reference. Own test binary: `force_scalar` is process-wide.
+
+mod loss_support;
+
+use loss_support::naive::{FAMILIES, random_inputs, random_loss};
+use loss_support::{Rng, assert_close, max_abs};
+use segloss::Shape;
+use segloss::loss::force_scalar;
+
+#[test]
+fn scalar_fallback_matches_simd_and_reference_on_large_inputs() {
+    // S = 40 000 spans two sigmoid row units (32 768) and ten softmax units (4 096), with
+    // ragged tails everywhere.
+    let shape = Shape::new(&[2, 3, 200, 200]).unwrap();
+    for (k, &family) in FAMILIES.iter().enumerate() {
+        for round in 0..2u64 {
+            let mut rng = Rng(1000 + 10 * k as u64 + round);
+            let (loss, reference, act, ignore) = random_loss(&mut rng, family, shape.channels());
+            let (x, tg) = random_inputs(&mut rng, &shape, act, ignore, 6.0);
+            let case = format!("{family:?} round {round} {reference:?}");
+            let mut g_simd = vec![0f32; x.len()];
+            let mut g_scalar = vec![0f32; x.len()];
+            force_scalar(false);
+            let v_simd = loss
+                .forward(&x, tg.as_targets(), &shape, Some(&mut g_simd))
+                .unwrap();
+            force_scalar(true);
+            let v_scalar = loss
+                .forward(&x, tg.as_targets(), &shape, Some(&mut g_scalar))
+                .unwrap();
+            force_scalar(false);
+            let a: Vec<f64> = g_simd.iter().map(|&v| v as f64).collect();
+            let b: Vec<f64> = g_scalar.iter().map(|&v| v as f64).collect();
+            assert_close(
+                &case,
+                "scalar vs simd loss",
+                &[v_scalar],
+                &[v_simd],
+                1e-6,
+                0.0,
+            );
+            assert_close(
+                &case,
+                "scalar vs simd grad",
+                &b,
+                &a,
+                1e-5,
+                1e-6 * max_abs(&a),
+            );
+            let x64: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+            let want = reference.eval(&x64, &tg, &shape);
+            assert_close(
+                &case,
+                "loss vs f64 reference",
+                &[v_simd],
+                &[want],
+                1e-5,
+                1e-7,
+            );
+            // The whole gradient, projected on a random direction v, against a central
+            // difference of the reference along v (catches any misplaced unit slice).
+            let v: Vec<f64> = (0..x.len()).map(|_| rng.uniform() * 2.0 - 1.0).collect();
+            let h = 1e-4;
+            let xp: Vec<f64> = x64.iter().zip(&v).map(|(a, b)| a + h * b).collect();
+            let xm: Vec<f64> = x64.iter().zip(&v).map(|(a, b)| a - h * b).collect();
+            let fd =
+                (reference.eval(&xp, &tg, &shape) - reference.eval(&xm, &tg, &shape)) / (2.0 * h);
+            let gv: f64 = a.iter().zip(&v).map(|(g, d)| g * d).sum();
+            let gabs: f64 = a.iter().zip(&v).map(|(g, d)| (g * d).abs()).sum();
+            assert_close(
+                &case,
+                "directional derivative",
+                &[gv],
+                &[fd],
+                1e-4,
+                1e-5 * gabs,
+            );
+        }
+    }
+}

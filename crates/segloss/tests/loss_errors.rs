@@ -1,0 +1,359 @@
+//! Bad input gets a typed error naming the input, never a panic or NaN, and leaves the
+//! gradient buffer untouched.
+
+use segloss::loss::*;
+use segloss::{Error, Shape};
+
+const SENTINEL: f32 = 12345.0;
+
+/// Runs `forward` with a sentinel-filled gradient, returns the error and checks that the
+/// gradient was not written.
+fn fails(loss: &dyn Loss, x: &[f32], t: Targets<'_>, shape: &Shape) -> Error {
+    let mut g = vec![SENTINEL; shape.len()];
+    let e = loss
+        .forward(x, t, shape, Some(&mut g))
+        .expect_err("bad input must fail");
+    assert!(
+        g.iter().all(|&v| v == SENTINEL),
+        "{}: grad written before the error",
+        loss.name()
+    );
+    e
+}
+
+#[test]
+fn wrong_lengths() {
+    let shape = Shape::new(&[2, 1, 3]).unwrap();
+    let bce = BceConfig::new().init().unwrap();
+    let e = fails(&bce, &[0.0; 5], Targets::Dense(&[0.0; 6]), &shape);
+    assert!(
+        matches!(
+            e,
+            Error::LengthMismatch {
+                input: "logits",
+                expected: 6,
+                found: 5,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let e = fails(&bce, &[0.0; 6], Targets::Dense(&[0.0; 7]), &shape);
+    assert!(
+        matches!(
+            e,
+            Error::LengthMismatch {
+                input: "targets",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let mut g = [0.0f32; 4];
+    let e = bce
+        .forward(&[0.0; 6], Targets::Dense(&[0.0; 6]), &shape, Some(&mut g))
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::LengthMismatch { input: "grad", .. }),
+        "{e}"
+    );
+    let s3 = Shape::new(&[2, 3, 2]).unwrap();
+    let ce = CrossEntropyConfig::new().init().unwrap();
+    let e = fails(&ce, &[0.0; 12], Targets::U8(&[0; 5]), &s3);
+    assert!(
+        matches!(
+            e,
+            Error::LengthMismatch {
+                input: "targets",
+                expected: 4,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let mut out = [0.0f32; 3];
+    let e = ce
+        .map(&[0.0; 12], Targets::U8(&[0; 4]), &s3, &mut out)
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::LengthMismatch { input: "out", .. }),
+        "{e}"
+    );
+}
+
+#[test]
+fn label_out_of_range() {
+    let shape = Shape::new(&[1, 3, 4]).unwrap();
+    let x = [0.0f32; 12];
+    let sm = Activation::Softmax;
+    let losses: Vec<Box<dyn Loss>> = vec![
+        Box::new(
+            CrossEntropyConfig::new()
+                .with_ignore_index(255)
+                .init()
+                .unwrap(),
+        ),
+        Box::new(
+            DiceConfig::new()
+                .with_activation(sm)
+                .with_ignore_index(255)
+                .init()
+                .unwrap(),
+        ),
+        Box::new(DiceFocalConfig::new().with_activation(sm).init().unwrap()),
+    ];
+    for l in &losses {
+        let e = fails(l.as_ref(), &x, Targets::U8(&[0, 1, 3, 255]), &shape);
+        assert!(
+            matches!(
+                e,
+                Error::LabelOutOfRange {
+                    index: 2,
+                    value: 3,
+                    classes: 3,
+                    ..
+                }
+            ),
+            "{}: {e}",
+            l.name()
+        );
+        let e = fails(l.as_ref(), &x, Targets::I64(&[0, -1, 1, 2]), &shape);
+        assert!(
+            matches!(e, Error::LabelOutOfRange { index: 1, .. }),
+            "{}: {e}",
+            l.name()
+        );
+    }
+}
+
+#[test]
+fn targets_outside_unit_interval() {
+    let shape = Shape::new(&[1, 1, 4]).unwrap();
+    let losses: Vec<Box<dyn Loss>> = vec![
+        Box::new(BceConfig::new().init().unwrap()),
+        Box::new(FocalConfig::new().init().unwrap()),
+        Box::new(DiceConfig::new().init().unwrap()),
+        Box::new(TverskyConfig::new().init().unwrap()),
+        Box::new(GeneralizedDiceConfig::new().init().unwrap()),
+        Box::new(DiceCeConfig::new().init().unwrap()),
+    ];
+    for l in &losses {
+        for bad in [1.5f32, -0.1, f32::NAN] {
+            let e = fails(
+                l.as_ref(),
+                &[0.0; 4],
+                Targets::Dense(&[0.0, 1.0, bad, 0.5]),
+                &shape,
+            );
+            assert!(
+                matches!(
+                    e,
+                    Error::OutOfRange {
+                        input: "targets",
+                        index: 2,
+                        ..
+                    }
+                ),
+                "{}: {e}",
+                l.name()
+            );
+        }
+    }
+}
+
+#[test]
+fn non_finite_logits() {
+    let shape = Shape::new(&[1, 2, 3]).unwrap();
+    for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+        let mut x = [0.5f32; 6];
+        x[4] = bad;
+        let d = DiceConfig::new().init().unwrap();
+        let e = fails(&d, &x, Targets::Dense(&[0.0; 6]), &shape);
+        assert!(
+            matches!(
+                e,
+                Error::NonFinite {
+                    input: "logits",
+                    index: 4,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let ce = CrossEntropyConfig::new().init().unwrap();
+        let e = fails(&ce, &x, Targets::U16(&[0, 1, 1]), &shape);
+        assert!(matches!(e, Error::NonFinite { index: 4, .. }), "{e}");
+    }
+}
+
+#[test]
+fn wrong_target_kind_and_shape() {
+    let shape = Shape::new(&[1, 2, 2]).unwrap();
+    let bce = BceConfig::new().init().unwrap();
+    let e = fails(&bce, &[0.0; 4], Targets::U8(&[0, 1]), &shape);
+    assert!(matches!(e, Error::TargetKind { .. }), "{e}");
+    let ce = CrossEntropyConfig::new().init().unwrap();
+    let e = fails(&ce, &[0.0; 4], Targets::Dense(&[0.0; 4]), &shape);
+    assert!(matches!(e, Error::TargetKind { .. }), "{e}");
+    let one = Shape::new(&[1, 1, 2]).unwrap();
+    let e = fails(&ce, &[0.0; 2], Targets::U8(&[0, 0]), &one);
+    assert!(matches!(e, Error::InvalidShape { .. }), "{e}");
+}
+
+#[test]
+fn class_vectors_of_the_wrong_length() {
+    let shape = Shape::new(&[1, 3, 2]).unwrap();
+    let ce = CrossEntropyConfig::new()
+        .with_class_weights(vec![1.0, 2.0])
+        .init()
+        .unwrap();
+    let e = fails(&ce, &[0.0; 6], Targets::U8(&[0, 1]), &shape);
+    assert!(matches!(e, Error::Incompatible { .. }), "{e}");
+    let bce = BceConfig::new()
+        .with_class_pos_weights(vec![1.0, 2.0])
+        .init()
+        .unwrap();
+    let e = fails(&bce, &[0.0; 6], Targets::Dense(&[0.0; 6]), &shape);
+    assert!(matches!(e, Error::Incompatible { .. }), "{e}");
+    let d = DiceConfig::new()
+        .with_class_weights(vec![1.0; 4])
+        .init()
+        .unwrap();
+    let e = fails(&d, &[0.0; 6], Targets::Dense(&[0.0; 6]), &shape);
+    assert!(
+        e.to_string()
+            .contains("number of class weights is 4, expected 3"),
+        "{e}"
+    );
+}
+
+fn param(e: Error) -> &'static str {
+    match e {
+        Error::InvalidParameter { name, .. } => name,
+        other => panic!("expected InvalidParameter, got {other}"),
+    }
+}
+
+#[test]
+fn invalid_settings_never_reach_the_math() {
+    assert_eq!(
+        param(FocalConfig::new().with_gamma(-1.0).init().unwrap_err()),
+        "gamma"
+    );
+    assert_eq!(
+        param(FocalConfig::new().with_gamma(f32::NAN).init().unwrap_err()),
+        "gamma"
+    );
+    let a = FocalAlpha::Balanced(1.5);
+    assert_eq!(
+        param(FocalConfig::new().with_alpha(a).init().unwrap_err()),
+        "alpha"
+    );
+    let a = FocalAlpha::PerClass(vec![0.5, -0.1]);
+    assert_eq!(
+        param(FocalConfig::new().with_alpha(a).init().unwrap_err()),
+        "alpha"
+    );
+    let a = FocalAlpha::NotesVariant(0.25);
+    let sm = FocalConfig::new()
+        .with_alpha(a)
+        .with_activation(Activation::Softmax);
+    assert_eq!(param(sm.init().unwrap_err()), "alpha");
+    assert_eq!(
+        param(
+            FocalConfig::new()
+                .with_ignore_index(255)
+                .init()
+                .unwrap_err()
+        ),
+        "ignore_index"
+    );
+    let w = FocalConfig::new()
+        .with_alpha(FocalAlpha::PerClass(vec![0.5; 3]))
+        .with_class_weights(vec![1.0; 2]);
+    assert_eq!(param(w.init().unwrap_err()), "class_weights");
+    let e = CrossEntropyConfig::new()
+        .with_label_smoothing(-0.1)
+        .init()
+        .unwrap_err();
+    assert_eq!(param(e), "label_smoothing");
+    let e = CrossEntropyConfig::new()
+        .with_class_weights(vec![1.0, -2.0])
+        .init()
+        .unwrap_err();
+    assert_eq!(param(e), "class_weights");
+    let e = CrossEntropyConfig::new()
+        .with_class_weights(vec![])
+        .init()
+        .unwrap_err();
+    assert_eq!(param(e), "class_weights");
+    assert_eq!(
+        param(BceConfig::new().with_pos_weight(-1.0).init().unwrap_err()),
+        "pos_weight"
+    );
+    assert_eq!(
+        param(
+            BceConfig::new()
+                .with_label_smoothing(2.0)
+                .init()
+                .unwrap_err()
+        ),
+        "label_smoothing"
+    );
+    assert_eq!(
+        param(DiceConfig::new().with_smooth_nr(-1.0).init().unwrap_err()),
+        "smooth_nr"
+    );
+    assert_eq!(
+        param(
+            DiceConfig::new()
+                .with_smooth_dr(f64::INFINITY)
+                .init()
+                .unwrap_err()
+        ),
+        "smooth_dr"
+    );
+    assert_eq!(
+        param(DiceConfig::new().with_eps(0.0).init().unwrap_err()),
+        "eps"
+    );
+    assert_eq!(
+        param(DiceConfig::new().with_ignore_index(0).init().unwrap_err()),
+        "ignore_index"
+    );
+    assert_eq!(
+        param(TverskyConfig::new().with_alpha(-0.5).init().unwrap_err()),
+        "alpha"
+    );
+    assert_eq!(
+        param(TverskyConfig::new().with_gamma(0.0).init().unwrap_err()),
+        "gamma"
+    );
+    assert_eq!(
+        param(
+            DiceFocalConfig::new()
+                .with_lambda_focal(-1.0)
+                .init()
+                .unwrap_err()
+        ),
+        "lambda_focal"
+    );
+    assert_eq!(
+        param(
+            DiceCeConfig::new()
+                .with_lambda_dice(f64::NAN)
+                .init()
+                .unwrap_err()
+        ),
+        "lambda_dice"
+    );
+    let msg = FocalConfig::new()
+        .with_gamma(-1.0)
+        .init()
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        msg,
+        "invalid parameter `gamma` = -1.0: must be finite and >= 0"
+    );
+}

@@ -1,0 +1,390 @@
+//! Laws every loss must obey, as property tests, and the extreme inputs of the issue:
+//! logits of ±1e4, all-empty targets, all-ignored pixels.
+
+mod loss_support;
+
+use loss_support::naive::{Act, FAMILIES, Family, Tg, random_inputs, random_loss, random_shape};
+use loss_support::{Rng, assert_close};
+
+// Laws compare two f32 kernels; each carries ~1e-7 relative rounding per element.
+use proptest::prelude::*;
+use segloss::Shape;
+use segloss::loss::*;
+
+fn forward(loss: &dyn Loss, x: &[f32], t: Targets<'_>, shape: &Shape) -> (f64, Vec<f32>) {
+    let mut g = vec![f32::NAN; x.len()];
+    let v = loss.forward(x, t, shape, Some(&mut g)).unwrap();
+    (v, g)
+}
+
+fn close_all(case: &str, a: &(f64, Vec<f32>), b: &(f64, Vec<f32>), rel: f64, abs: f64) {
+    assert_close(case, "loss", &[a.0], &[b.0], rel, abs);
+    let ga: Vec<f64> = a.1.iter().map(|&v| v as f64).collect();
+    let gb: Vec<f64> = b.1.iter().map(|&v| v as f64).collect();
+    // f32 gradients of algebraically equal formulas differ by rounding: compare tiny
+    // entries against the largest.
+    let scale = gb.iter().fold(0f64, |m, v| m.max(v.abs()));
+    assert_close(case, "grad", &ga, &gb, rel, abs + 1e-6 * scale);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Focal with γ = 0 and no α is BCE (sigmoid) and cross-entropy (softmax).
+    #[test]
+    fn focal_gamma0_without_alpha_is_cross_entropy(seed in any::<u64>()) {
+        let mut rng = Rng(seed);
+        let shape = random_shape(&mut rng, 2);
+        let focal = FocalConfig::new().with_gamma(0.0).with_alpha(FocalAlpha::None);
+        let (x, tg) = random_inputs(&mut rng, &shape, Act::Sigmoid, None, 6.0);
+        let a = forward(&focal.clone().init().unwrap(), &x, tg.as_targets(), &shape);
+        let b = forward(&BceConfig::new().init().unwrap(), &x, tg.as_targets(), &shape);
+        close_all("sigmoid", &a, &b, 1e-6, 1e-9);
+        let (x, tg) = random_inputs(&mut rng, &shape, Act::Softmax, Some(255), 6.0);
+        let a = forward(
+            &focal.with_activation(Activation::Softmax).with_ignore_index(255).init().unwrap(),
+            &x, tg.as_targets(), &shape,
+        );
+        let b = forward(
+            &CrossEntropyConfig::new().with_ignore_index(255).init().unwrap(),
+            &x, tg.as_targets(), &shape,
+        );
+        close_all("softmax", &a, &b, 1e-5, 1e-8);
+    }
+
+    /// Tversky(½, ½) is Dice: `(I + s)/(I + ½FP + ½FN + s) = (2I + 2s)/(P + T + 2s)`, i.e.
+    /// Dice with the smoothing doubled.
+    #[test]
+    fn tversky_half_half_is_dice(seed in any::<u64>(), softmax in any::<bool>(), s in 0.0f64..1.0) {
+        let mut rng = Rng(seed);
+        let shape = random_shape(&mut rng, 2);
+        let (act, a) = if softmax {
+            (Activation::Softmax, Act::Softmax)
+        } else {
+            (Activation::Sigmoid, Act::Sigmoid)
+        };
+        let (x, tg) = random_inputs(&mut rng, &shape, a, None, 5.0);
+        let tv = TverskyConfig::new().with_activation(act).with_smooth(s).init().unwrap();
+        let dice = DiceConfig::new().with_activation(act).with_smooth(2.0 * s).init().unwrap();
+        close_all(
+            "tversky vs dice",
+            &forward(&tv, &x, tg.as_targets(), &shape),
+            &forward(&dice, &x, tg.as_targets(), &shape),
+            1e-5,
+            1e-7,
+        );
+    }
+
+    /// A perfect prediction drives every Dice-type loss towards 0.
+    #[test]
+    fn perfect_prediction_drives_dice_to_zero(seed in any::<u64>(), softmax in any::<bool>()) {
+        let mut rng = Rng(seed);
+        let shape = random_shape(&mut rng, 2);
+        let (nc, s) = (shape.channels(), shape.spatial_len());
+        let (act, a) = if softmax {
+            (Activation::Softmax, Act::Softmax)
+        } else {
+            (Activation::Sigmoid, Act::Sigmoid)
+        };
+        let (_, tg) = random_inputs(&mut rng, &shape, a, None, 1.0);
+        // Hard targets and logits of ±30 that agree with them.
+        let (x, tg): (Vec<f32>, Tg) = match tg {
+            Tg::Dense(t) => {
+                let t: Vec<f32> = t.iter().map(|&v| (v > 0.5) as u8 as f32).collect();
+                (t.iter().map(|&v| if v > 0.5 { 30.0 } else { -30.0 }).collect(), Tg::Dense(t))
+            }
+            Tg::Labels(l) => {
+                let mut x = vec![-15.0f32; shape.len()];
+                for (i, &y) in l.iter().enumerate() {
+                    x[((i / s) * nc + y as usize) * s + i % s] = 15.0;
+                }
+                (x, Tg::Labels(l))
+            }
+        };
+        let losses: Vec<Box<dyn Loss>> = vec![
+            Box::new(DiceConfig::new().with_activation(act).init().unwrap()),
+            Box::new(DiceConfig::new().with_activation(act).with_form(DiceForm::Jaccard).init().unwrap()),
+            Box::new(DiceConfig::new().with_activation(act).with_penalty(Penalty::NegLog).init().unwrap()),
+            Box::new(TverskyConfig::new().with_activation(act).with_alpha(0.3).with_beta(0.7).init().unwrap()),
+            Box::new(GeneralizedDiceConfig::new().with_activation(act).init().unwrap()),
+        ];
+        for l in &losses {
+            let (v, g) = forward(l.as_ref(), &x, tg.as_targets(), &shape);
+            prop_assert!(v.abs() < 1e-5, "{}: {v}", l.name());
+            prop_assert!(g.iter().all(|v| v.abs() < 1e-4), "{}", l.name());
+        }
+    }
+
+    /// Every loss stays finite for logits of ±1e4 (any mix of signs and targets).
+    #[test]
+    fn finite_at_extreme_logits(seed in any::<u64>(), fam in 0usize..8) {
+        let mut rng = Rng(seed);
+        let family = FAMILIES[fam];
+        let shape = random_shape(&mut rng, if family == Family::Ce { 2 } else { 1 });
+        let (loss, _, act, ignore) = random_loss(&mut rng, family, shape.channels());
+        let (x, tg) = random_inputs(&mut rng, &shape, act, ignore, 1.0);
+        let x: Vec<f32> = x.iter().map(|&v| if v >= 0.0 { 1e4 } else { -1e4 }).collect();
+        let (v, g) = forward(loss.as_ref(), &x, tg.as_targets(), &shape);
+        prop_assert!(v.is_finite(), "{family:?}: loss {v}");
+        prop_assert!(g.iter().all(|v| v.is_finite()), "{family:?}: grad {g:?}");
+    }
+}
+
+/// γ < 1 at confident elements: the modulating factor's gradient would be `0·∞` if computed
+/// naively; it must be finite and match the reference formula.
+#[test]
+fn focal_fractional_gamma_is_finite_when_confident() {
+    let shape = Shape::new(&[1, 1, 6]).unwrap();
+    let x = [30.0f32, -30.0, 100.0, -100.0, 1e4, -1e4];
+    let t = [1.0f32, 0.0, 1.0, 0.0, 1.0, 0.0];
+    for gamma in [0.1f32, 0.5, 0.9] {
+        let f = FocalConfig::new().with_gamma(gamma).init().unwrap();
+        let (v, g) = forward(&f, &x, Targets::Dense(&t), &shape);
+        assert!((0.0..1e-12).contains(&v), "gamma {gamma}: {v}");
+        assert!(g.iter().all(|v| v.is_finite() && v.abs() < 1e-12), "{g:?}");
+        let sf = FocalConfig::new()
+            .with_gamma(gamma)
+            .with_activation(Activation::Softmax)
+            .init()
+            .unwrap();
+        let s2 = Shape::new(&[1, 2, 3]).unwrap();
+        let x2 = [50.0f32, -1e4, 1e4, -50.0, 1e4, -1e4];
+        let (v, g) = forward(&sf, &x2, Targets::U8(&[0, 1, 0]), &s2);
+        assert!(v.is_finite() && v < 1e-12, "softmax gamma {gamma}: {v}");
+        assert!(g.iter().all(|v| v.is_finite() && v.abs() < 1e-12), "{g:?}");
+    }
+}
+
+/// BCE at |x| = 1e4: exactly the linear tail, no overflow (PyTorch gives the same).
+#[test]
+fn bce_extreme_logits_are_exact() {
+    let shape = Shape::new(&[1, 1, 4]).unwrap();
+    let bce = BceConfig::new()
+        .with_reduction(Reduction::Sum)
+        .init()
+        .unwrap();
+    let x = [1e4f32, -1e4, 1e4, -1e4];
+    let t = [0.0f32, 1.0, 1.0, 0.0];
+    let (v, g) = forward(&bce, &x, Targets::Dense(&t), &shape);
+    assert_eq!(v, 2e4);
+    assert_eq!(g, vec![1.0, -1.0, 0.0, 0.0]);
+}
+
+/// All-empty targets: finite, and Dice-type losses penalise any predicted foreground.
+#[test]
+fn all_empty_targets_are_finite() {
+    let shape = Shape::new(&[2, 3, 4, 4]).unwrap();
+    let t = vec![0.0f32; shape.len()];
+    let mut rng = Rng(7);
+    let x: Vec<f32> = (0..shape.len()).map(|_| rng.normal(3.0) as f32).collect();
+    for fam in FAMILIES.iter().filter(|f| **f != Family::Ce) {
+        let (loss, _, _, _) = random_loss(&mut rng, *fam, 1);
+        let s1 = Shape::new(&[2, 1, 6, 8]).unwrap();
+        let (v, g) = forward(
+            loss.as_ref(),
+            &x[..s1.len()],
+            Targets::Dense(&t[..s1.len()]),
+            &s1,
+        );
+        assert!(v.is_finite() && g.iter().all(|v| v.is_finite()), "{fam:?}");
+    }
+    let dice = DiceConfig::new().init().unwrap();
+    let (v, _) = forward(&dice, &x, Targets::Dense(&t), &shape);
+    assert!(
+        v > 0.99,
+        "predicting foreground on an empty target costs ~1, got {v}"
+    );
+    let (v, _) = forward(&dice, &vec![-40.0; shape.len()], Targets::Dense(&t), &shape);
+    assert!(
+        v < 1e-3,
+        "predicting nothing on an empty target costs ~0, got {v}"
+    );
+}
+
+/// Every pixel ignored: loss 0 and gradient 0 for every softmax loss (documented; PyTorch's
+/// cross-entropy returns NaN here).
+#[test]
+fn all_ignored_pixels_give_zero_loss_and_gradient() {
+    let shape = Shape::new(&[2, 3, 5, 5]).unwrap();
+    let mut rng = Rng(11);
+    let x: Vec<f32> = (0..shape.len()).map(|_| rng.normal(3.0) as f32).collect();
+    let lab = vec![255u8; shape.index_len()];
+    let sm = Activation::Softmax;
+    let losses: Vec<Box<dyn Loss>> = vec![
+        Box::new(
+            CrossEntropyConfig::new()
+                .with_ignore_index(255)
+                .with_label_smoothing(0.1)
+                .init()
+                .unwrap(),
+        ),
+        Box::new(
+            FocalConfig::new()
+                .with_activation(sm)
+                .with_ignore_index(255)
+                .init()
+                .unwrap(),
+        ),
+        Box::new(
+            DiceConfig::new()
+                .with_activation(sm)
+                .with_ignore_index(255)
+                .init()
+                .unwrap(),
+        ),
+        Box::new(
+            TverskyConfig::new()
+                .with_activation(sm)
+                .with_ignore_index(255)
+                .init()
+                .unwrap(),
+        ),
+        Box::new(
+            GeneralizedDiceConfig::new()
+                .with_activation(sm)
+                .with_ignore_index(255)
+                .init()
+                .unwrap(),
+        ),
+        Box::new(
+            DiceCeConfig::new()
+                .with_activation(sm)
+                .with_ignore_index(255)
+                .init()
+                .unwrap(),
+        ),
+        Box::new(
+            DiceFocalConfig::new()
+                .with_activation(sm)
+                .with_ignore_index(255)
+                .init()
+                .unwrap(),
+        ),
+    ];
+    for l in &losses {
+        let (v, g) = forward(l.as_ref(), &x, Targets::U8(&lab), &shape);
+        assert_eq!(v, 0.0, "{}", l.name());
+        assert!(g.iter().all(|&v| v == 0.0), "{}", l.name());
+    }
+}
+
+/// The element-wise maps sum to the `Sum` reduction.
+#[test]
+fn maps_sum_to_the_sum_reduction() {
+    let mut rng = Rng(5);
+    let shape = Shape::new(&[2, 3, 7, 5]).unwrap();
+    let (x, tg) = random_inputs(&mut rng, &shape, Act::Sigmoid, None, 4.0);
+    let Tg::Dense(t) = &tg else { unreachable!() };
+    let mut out = vec![0f32; shape.len()];
+    let bce = BceConfig::new()
+        .with_pos_weight(2.0)
+        .with_reduction(Reduction::Sum);
+    bce.init().unwrap().map(&x, t, &shape, &mut out).unwrap();
+    let total = bce
+        .init()
+        .unwrap()
+        .forward(&x, tg.as_targets(), &shape, None)
+        .unwrap();
+    assert_close(
+        "bce map",
+        "sum",
+        &[out.iter().map(|&v| v as f64).sum()],
+        &[total],
+        1e-6,
+        0.0,
+    );
+    let f = FocalConfig::new()
+        .with_gamma(1.5)
+        .with_reduction(Reduction::Sum);
+    f.init()
+        .unwrap()
+        .map(&x, tg.as_targets(), &shape, &mut out)
+        .unwrap();
+    let total = f
+        .init()
+        .unwrap()
+        .forward(&x, tg.as_targets(), &shape, None)
+        .unwrap();
+    assert_close(
+        "focal map",
+        "sum",
+        &[out.iter().map(|&v| v as f64).sum()],
+        &[total],
+        1e-6,
+        0.0,
+    );
+    let (x, tg) = random_inputs(&mut rng, &shape, Act::Softmax, Some(-100), 4.0);
+    let mut out = vec![0f32; shape.index_len()];
+    let ce = CrossEntropyConfig::new()
+        .with_ignore_index(-100)
+        .with_class_weights(vec![0.5, 1.0, 2.0])
+        .with_reduction(Reduction::Sum);
+    ce.init()
+        .unwrap()
+        .map(&x, tg.as_targets(), &shape, &mut out)
+        .unwrap();
+    let total = ce
+        .init()
+        .unwrap()
+        .forward(&x, tg.as_targets(), &shape, None)
+        .unwrap();
+    assert_close(
+        "ce map",
+        "sum",
+        &[out.iter().map(|&v| v as f64).sum()],
+        &[total],
+        1e-6,
+        0.0,
+    );
+    let f = FocalConfig::new()
+        .with_activation(Activation::Softmax)
+        .with_ignore_index(-100)
+        .with_reduction(Reduction::Sum);
+    f.init()
+        .unwrap()
+        .map(&x, tg.as_targets(), &shape, &mut out)
+        .unwrap();
+    let total = f
+        .init()
+        .unwrap()
+        .forward(&x, tg.as_targets(), &shape, None)
+        .unwrap();
+    assert_close(
+        "softmax focal map",
+        "sum",
+        &[out.iter().map(|&v| v as f64).sum()],
+        &[total],
+        1e-6,
+        0.0,
+    );
+}
+
+/// The notes' worked numbers (mission.md §3–5) at q = 0.45 (building) and q = 0.7
+/// (background), with α = 0.25, γ = 2.
+#[test]
+fn notes_worked_numbers() {
+    let logit = |q: f64| (q / (1.0 - q)).ln() as f32;
+    let shape = Shape::new(&[1, 1, 2]).unwrap();
+    let x = [logit(0.45), logit(0.7)];
+    let t = [1.0f32, 0.0];
+    let sum = |l: &dyn Loss| l.forward(&x, Targets::Dense(&t), &shape, None).unwrap();
+    let bce = BceConfig::new()
+        .with_reduction(Reduction::Sum)
+        .init()
+        .unwrap();
+    assert!((sum(&bce) - (0.7985 + 1.2040)).abs() < 1e-4);
+    let pos = -0.25 * 0.55f64.powi(2) * 0.45f64.ln();
+    let neg = -0.75 * 0.7f64.powi(2) * 0.3f64.ln();
+    let focal = FocalConfig::new()
+        .with_reduction(Reduction::Sum)
+        .init()
+        .unwrap();
+    assert!((sum(&focal) - (pos + neg)).abs() < 1e-6);
+    // The notes' own negative term uses α, not 1 − α.
+    let notes = FocalConfig::new()
+        .with_alpha(FocalAlpha::NotesVariant(0.25))
+        .with_reduction(Reduction::Sum)
+        .init()
+        .unwrap();
+    assert!((sum(&notes) - (pos + neg / 3.0)).abs() < 1e-6);
+}
