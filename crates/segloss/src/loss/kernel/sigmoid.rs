@@ -261,6 +261,29 @@ pub(crate) fn pixel_unit<T: SigmoidTerm>(
     }
 }
 
+/// One block of [`pass1_unit_body`]. A function, not a closure: a closure called twice is
+/// not always inlined, and then it is compiled for the baseline target, outside the
+/// multiversioned clone, and runs scalar.
+#[inline(always)]
+fn pass1_step<T: SigmoidTerm>(
+    row: T::Row,
+    acc: &mut [[f32; LANES]; 4],
+    xc: &[f32],
+    tc: &[f32],
+    n: usize,
+    sq: f32,
+) {
+    for l in 0..n {
+        let (lo, _, p, _) = T::eval(row, xc[l], tc[l]);
+        let tv = tc[l];
+        acc[0][l] += lo;
+        acc[1][l] += p * tv;
+        // p or p² without a branch: p·(1 + sq·(p − 1)).
+        acc[2][l] += p * (1.0 + sq * (p - 1.0));
+        acc[3][l] += tv * (1.0 + sq * (tv - 1.0));
+    }
+}
+
 /// Pass 1 of a Dice-type loss: `[Σ loss, Σ p t, Σ p (or p²), Σ t (or t²)]`.
 #[inline(always)]
 fn pass1_unit_body<T: SigmoidTerm>(row: T::Row, x: &[f32], t: &[f32], squared: bool) -> [f64; 4] {
@@ -270,30 +293,19 @@ fn pass1_unit_body<T: SigmoidTerm>(row: T::Row, x: &[f32], t: &[f32], squared: b
     let (xh, xt) = x.split_at(full);
     let (th, tt) = t.split_at(full);
     let sq = sel(squared, 1.0, 0.0);
-    let step = |acc: &mut [[f32; LANES]; 4], xc: &[f32], tc: &[f32], n: usize| {
-        for l in 0..n {
-            let (lo, _, p, _) = T::eval(row, xc[l], tc[l]);
-            let tv = tc[l];
-            acc[0][l] += lo;
-            acc[1][l] += p * tv;
-            // p or p² without a branch: p·(1 + sq·(p − 1)).
-            acc[2][l] += p * (1.0 + sq * (p - 1.0));
-            acc[3][l] += tv * (1.0 + sq * (tv - 1.0));
-        }
-    };
     for (k, (xc, tc)) in xh
         .chunks_exact(LANES)
         .zip(th.chunks_exact(LANES))
         .enumerate()
     {
-        step(&mut acc, xc, tc, LANES);
+        pass1_step::<T>(row, &mut acc, xc, tc, LANES, sq);
         if k % FOLD == FOLD - 1 {
             for i in 0..4 {
                 total[i] += fold(&mut acc[i]);
             }
         }
     }
-    step(&mut acc, xt, tt, xt.len());
+    pass1_step::<T>(row, &mut acc, xt, tt, xt.len(), sq);
     for i in 0..4 {
         total[i] += fold(&mut acc[i]);
     }
@@ -319,6 +331,24 @@ pub(crate) fn pass1_unit<T: SigmoidTerm>(
     }
 }
 
+/// One block of [`pass2_unit_body`] (a function for the reason given at [`pass1_step`]).
+#[inline(always)]
+fn pass2_step<T: SigmoidTerm>(
+    row: T::Row,
+    xc: &[f32],
+    tc: &[f32],
+    gc: &mut [f32],
+    n: usize,
+    scale: f32,
+    [ca, cb, sq]: [f32; 3],
+) {
+    for l in 0..n {
+        let (_, d, p, q) = T::eval(row, xc[l], tc[l]);
+        let dp = ca * tc[l] + cb * (1.0 + sq * (2.0 * p - 1.0));
+        gc[l] = scale * d + dp * p * q;
+    }
+}
+
 /// Pass 2 of a Dice-type loss: `g = scale·∂pix/∂x + (A t + B·(1 or 2p))·σ(x)σ(-x)`.
 #[inline(always)]
 fn pass2_unit_body<T: SigmoidTerm>(
@@ -336,21 +366,14 @@ fn pass2_unit_body<T: SigmoidTerm>(
     let (xh, xt) = x.split_at(full);
     let (th, tt) = t.split_at(full);
     let (gh, gt) = g.split_at_mut(full);
-    let step = |xc: &[f32], tc: &[f32], gc: &mut [f32], n: usize| {
-        for l in 0..n {
-            let (_, d, p, q) = T::eval(row, xc[l], tc[l]);
-            let dp = ca * tc[l] + cb * (1.0 + sq * (2.0 * p - 1.0));
-            gc[l] = scale * d + dp * p * q;
-        }
-    };
     for ((xc, tc), gc) in xh
         .chunks_exact(LANES)
         .zip(th.chunks_exact(LANES))
         .zip(gh.chunks_exact_mut(LANES))
     {
-        step(xc, tc, gc, LANES);
+        pass2_step::<T>(row, xc, tc, gc, LANES, scale, [ca, cb, sq]);
     }
-    step(xt, tt, gt, xt.len());
+    pass2_step::<T>(row, xt, tt, gt, xt.len(), scale, [ca, cb, sq]);
 }
 
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
