@@ -74,7 +74,9 @@ for line in open(sys.argv[1]):
     if "error" in r:
         errors.append(f"{r['row']} / {r['col']}: {r['error']}")
     else:
-        rows.setdefault(r["row"], {"shape": r["data"]["shape"]})[r["col"]] = r["data"]["median_ms"]
+        d = rows.setdefault(r["row"], {"shape": r["data"]["shape"]})
+        d[r["col"]] = r["data"]["median_ms"]
+        d[r["col"] + "_cpu"] = r["data"].get("cpu_median_ms")
 
 # (minimum speed-up over PyTorch, maximum ratio to the floor or None) per row.
 targets = {
@@ -90,12 +92,14 @@ def fmt(v, unit=""):
 def ratio(a, b):
     return None if a is None or b is None else a / b
 
-print("| case | shape | PyTorch 1t (ms) | floor 1t | ours 1t | ours 2t | floor 2t "
-      "| PyTorch/ours 1t | ours/floor 1t | 1t/2t | targets |")
+print("Median wall time per forward+backward call, in ms; CPU = process CPU time of the same calls.\n")
+print("| case | shape | PyTorch 1t | floor 1t | ours 1t | ours 2t | floor 2t "
+      "| PyTorch/ours 1t | ours/floor 1t (CPU) | 1t/2t | targets |")
 print("|---|---|---|---|---|---|---|---|---|---|---|")
 for name, r in rows.items():
     speed = ratio(r.get("torch"), r.get("ours1"))
     floor = ratio(r.get("ours1"), r.get("floor1"))
+    floor_cpu = ratio(r.get("ours1_cpu"), r.get("floor1_cpu"))
     scale = ratio(r.get("ours1"), r.get("ours2"))
     key = next((k for k in targets if name.startswith(k)), None)
     checks = []
@@ -108,7 +112,8 @@ for name, r in rows.items():
     shape = "×".join(map(str, r["shape"]))
     print(f"| {name} | {shape} | {fmt(r.get('torch'))} | {fmt(r.get('floor1'))} "
           f"| {fmt(r.get('ours1'))} | {fmt(r.get('ours2'))} | {fmt(r.get('floor2'))} "
-          f"| {fmt(speed, '×')} | {fmt(floor, '×')} | {fmt(scale, '×')} | {', '.join(checks)} |")
+          f"| {fmt(speed, '×')} | {fmt(floor, '×')} ({fmt(floor_cpu, '×')}) | {fmt(scale, '×')} "
+          f"| {', '.join(checks)} |")
 if errors:
     print("\nFailed runs:")
     for e in errors:

@@ -188,6 +188,11 @@ struct Report {
     min_ms: f64,
     /// Logits processed per second at the median time, in billions.
     gelem_per_s: f64,
+    /// Median and minimum CPU time of the process per call (all threads, so with
+    /// `threads > 1` it includes rayon's idle spinning); `null` where not measurable. On a
+    /// busy machine the single-thread CPU time is steadier than the wall time.
+    cpu_median_ms: Option<f64>,
+    cpu_min_ms: Option<f64>,
     /// The loss value of the last call (`null` for the streaming floors).
     value: Option<f64>,
 }
@@ -242,10 +247,12 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
         .build()
         .context("building the thread pool")?;
     let mut times = Vec::with_capacity(args.reps as usize);
+    let mut cpu_times = Vec::with_capacity(args.reps as usize);
     let mut value = None;
     pool.install(|| -> anyhow::Result<()> {
         for rep in 0..=args.reps {
             let start = Instant::now();
+            let cpu_start = process_cpu_ms();
             value = match &loss {
                 Some(loss) => Some(
                     loss.forward(&logits, targets, shape, Some(&mut grad))
@@ -258,15 +265,19 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
             };
             std::hint::black_box(&grad);
             let ms = start.elapsed().as_secs_f64() * 1e3;
+            let cpu_ms = cpu_start.zip(process_cpu_ms()).map(|(a, b)| b - a);
             if rep > 0 {
                 times.push(ms);
+                cpu_times.extend(cpu_ms);
             }
         }
         Ok(())
     })?;
 
     times.sort_by(f64::total_cmp);
+    cpu_times.sort_by(f64::total_cmp);
     let median_ms = median(&times);
+    let cpu_complete = cpu_times.len() == times.len();
     let report = Report {
         loss: args.loss.name(),
         shape: shape.dims().to_vec(),
@@ -275,12 +286,14 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
         median_ms,
         min_ms: times[0],
         gelem_per_s: shape.len() as f64 / (median_ms * 1e-3) / 1e9,
+        cpu_median_ms: cpu_complete.then(|| median(&cpu_times)),
+        cpu_min_ms: cpu_complete.then(|| cpu_times[0]),
         value,
     };
     match args.format {
         Format::Json => println!("{}", serde_json::to_string(&report)?),
         Format::Text => println!(
-            "{} shape={} threads={} median_ms={:.3} min_ms={:.3} gelem_per_s={:.3}{}",
+            "{} shape={} threads={} median_ms={:.3} min_ms={:.3} gelem_per_s={:.3}{}{}",
             report.loss,
             shape
                 .dims()
@@ -292,6 +305,9 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
             report.median_ms,
             report.min_ms,
             report.gelem_per_s,
+            report
+                .cpu_median_ms
+                .map_or(String::new(), |v| format!(" cpu_median_ms={v:.3}")),
             report
                 .value
                 .map_or(String::new(), |v| format!(" loss={v:.6}")),
@@ -316,6 +332,24 @@ fn stream_floor(logits: &[f32], targets: Targets<'_>, shape: &Shape, out: &mut [
         Targets::U32(t) => stream::indexed(logits, t, shape, out),
         Targets::I64(t) => stream::indexed(logits, t, shape, out),
     }
+}
+
+/// CPU time consumed by this process so far (all threads), in ms.
+#[cfg(unix)]
+fn process_cpu_ms() -> Option<f64> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant libc defines.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    (rc == 0).then_some(ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 * 1e-6)
+}
+
+/// CPU time is not measured on this platform.
+#[cfg(not(unix))]
+fn process_cpu_ms() -> Option<f64> {
+    None
 }
 
 /// Parses `N,C,D1[,D2,...]` into a checked [`Shape`] (so a bad shape is a usage error).

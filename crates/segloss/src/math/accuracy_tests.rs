@@ -322,7 +322,11 @@ mod exhaustive {
             handles
                 .into_iter()
                 .map(|h| h.join().expect("checker thread panicked"))
-                .fold(Worst::default(), |a, b| if b.ulps > a.ulps { b } else { a })
+                .fold(Worst::default(), |a, b| {
+                    let checked = a.checked + b.checked;
+                    let worse = if b.ulps > a.ulps { b } else { a };
+                    Worst { checked, ..worse }
+                })
         });
         report(name, worst);
     }
