@@ -143,6 +143,10 @@ impl DiceConfig {
 /// `Σ t` per term in `f64`, the second writes the exact gradient
 /// `∂L/∂p = ∂L/∂(Σpt)·t + ∂L/∂(Σp)·(1 or 2p)` through the activation.
 ///
+/// Ignored pixels (softmax with an ignore label) leave every sum and get zero gradient; if
+/// every pixel is ignored, each term scores `s_nr / s_dr` (loss 0 with the defaults) and the
+/// gradient is 0.
+///
 /// Library conventions: MONAI `DiceLoss` is this loss with its defaults (MONAI's `batch`
 /// is [`crate::loss::Scope::Batch`]); smp's `DiceLoss` is `Scope::Batch`, `smooth = 0`,
 /// `eps = 1e-7` and [`crate::loss::EmptyTarget::Zero`].

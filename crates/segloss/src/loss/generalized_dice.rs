@@ -62,7 +62,8 @@ impl GeneralizedDiceConfig {
 /// averaged over the groups. The weights depend on the targets only (no gradient flows
 /// through them). As in MONAI, a class absent from the group's target (infinite weight)
 /// takes the group's largest finite weight; if all are absent the weights are 0 and
-/// `L = 1 − s_nr/s_dr`.
+/// `L = 1 − s_nr/s_dr`. (So [`crate::loss::EmptyTarget`] and class weights do not apply;
+/// `with_empty_target` is accepted for symmetry and has no effect.)
 ///
 /// # Examples
 /// ```

@@ -380,7 +380,7 @@ macro_rules! region_setters {
     () => {
         /// Sigmoid (dense targets, each channel its own binary problem) or softmax
         /// (class-index targets, one-hot inside the kernel).
-        pub fn with_activation(mut self, a: $crate::loss::Activation) -> Self {
+        pub fn with_activation(mut self, a: crate::loss::Activation) -> Self {
             self.region.activation = a;
             self
         }
@@ -411,14 +411,14 @@ macro_rules! region_setters {
             self
         }
 
-        /// Terms per image or over the whole batch, see [`$crate::loss::Scope`].
-        pub fn with_scope(mut self, s: $crate::loss::Scope) -> Self {
+        /// Terms per image or over the whole batch, see [`crate::loss::Scope`].
+        pub fn with_scope(mut self, s: crate::loss::Scope) -> Self {
             self.region.scope = s;
             self
         }
 
-        /// Whether channel 0 forms terms, see [`$crate::loss::Background`].
-        pub fn with_background(mut self, b: $crate::loss::Background) -> Self {
+        /// Whether channel 0 forms terms, see [`crate::loss::Background`].
+        pub fn with_background(mut self, b: crate::loss::Background) -> Self {
             self.region.background = b;
             self
         }
@@ -430,14 +430,14 @@ macro_rules! region_setters {
             self
         }
 
-        /// What a term with an empty target contributes, see [`$crate::loss::EmptyTarget`].
-        pub fn with_empty_target(mut self, e: $crate::loss::EmptyTarget) -> Self {
+        /// What a term with an empty target contributes, see [`crate::loss::EmptyTarget`].
+        pub fn with_empty_target(mut self, e: crate::loss::EmptyTarget) -> Self {
             self.region.empty = e;
             self
         }
 
         /// `Mean` (the class-weighted mean of the terms) or `Sum` of the terms.
-        pub fn with_reduction(mut self, r: $crate::loss::Reduction) -> Self {
+        pub fn with_reduction(mut self, r: crate::loss::Reduction) -> Self {
             self.region.reduction = r;
             self
         }

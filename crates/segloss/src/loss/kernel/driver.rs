@@ -151,8 +151,11 @@ pub(crate) fn run(
                 });
             };
             shape.check_len(plan.op, "targets", t.len())?;
-            validate::logits(plan.op, logits)?;
-            validate::dense_targets(plan.op, t)?;
+            // Dice-type plans check the inputs inside their first pass, which writes nothing.
+            if plan.region.is_none() {
+                validate::logits(plan.op, logits)?;
+                validate::dense_targets(plan.op, t)?;
+            }
             with_sigmoid_term!(plan, term => run_sigmoid(term, plan, logits, t, shape, grad))
         }
         Activation::Softmax => {
@@ -235,6 +238,10 @@ fn run_sigmoid<T: SigmoidTerm>(
                 let (r, a, b) = range(u);
                 sigmoid::pass1_unit::<T>(term.row(r % nc), &x[a..b], &t[a..b], spec.squared)
             });
+            if parts.iter().any(|p| p[4] != 0.0) {
+                validate::logits(plan.op, x)?;
+                validate::dense_targets(plan.op, t)?;
+            }
             let mut sums = vec![[0f64; 3]; rows];
             let mut pix = 0f64;
             for (u, p) in parts.iter().enumerate() {
@@ -294,20 +301,29 @@ fn run_softmax<Lb: Label>(
 ) -> Result<f64> {
     let (nb, nc, s) = (shape.batch(), shape.channels(), shape.spatial_len());
     shape.check_index_len(plan.op, "targets", lab.len())?;
-    validate::logits(plan.op, x)?;
     let ce_weights = match pixel {
         SoftmaxPixel::Ce { weights, .. } => Some(weights.as_slice()),
         _ => None,
     };
-    let (count, wsum) = validate::labels(plan.op, lab, nc, plan.ignore, ce_weights)?;
-    let pix_norm = match (plan.pixel_reduction, pixel) {
-        (Reduction::Sum, _) => 1.0,
-        (Reduction::Mean, SoftmaxPixel::Ce { .. }) => wsum,
-        (Reduction::Mean, _) => count as f64,
+    let scale_of = |count: f64, wsum: f64| {
+        let norm = match (plan.pixel_reduction, pixel) {
+            (Reduction::Sum, _) => 1.0,
+            (Reduction::Mean, SoftmaxPixel::Ce { .. }) => wsum,
+            (Reduction::Mean, _) => count,
+        };
+        // All pixels ignored (or zero total weight): the pixel term is 0 with gradient 0.
+        if norm > 0.0 {
+            plan.pixel_weight / norm
+        } else {
+            0.0
+        }
     };
-    // All pixels ignored (or zero total weight): the pixel term is 0 with gradient 0.
-    let pix_scale = if pix_norm > 0.0 {
-        plan.pixel_weight / pix_norm
+    // Pixel-only plans write in their only pass: check first. Dice-type plans check inside
+    // their first pass, which writes nothing.
+    let pix_scale = if plan.region.is_none() {
+        validate::logits(plan.op, x)?;
+        let (count, wsum) = validate::labels(plan.op, lab, nc, plan.ignore, ce_weights)?;
+        scale_of(count as f64, wsum)
     } else {
         0.0
     };
@@ -319,7 +335,7 @@ fn run_softmax<Lb: Label>(
         (n, a, (a + PIXEL_CHUNK).min(s))
     };
     let img = |n: usize| (&x[n * nc * s..(n + 1) * nc * s], &lab[n * s..(n + 1) * s]);
-    let ctx = |want_sums, squared| SoftmaxCtx {
+    let ctx = |want_sums, squared, pix_scale: f64| SoftmaxCtx {
         classes: nc,
         spatial: s,
         ignore: plan.ignore.unwrap_or(i64::MIN),
@@ -327,10 +343,11 @@ fn run_softmax<Lb: Label>(
         pix_scale: pix_scale as f32,
         want_sums,
         squared,
+        check: want_sums,
     };
     match plan.region {
         None => {
-            let c = ctx(false, false);
+            let c = ctx(false, false, pix_scale);
             let slices = grad.map(|g| softmax_slices(g, nc, s));
             let parts = run_units(units, slices, |u, mut g| {
                 let (n, a, b) = range(u);
@@ -340,12 +357,20 @@ fn run_softmax<Lb: Label>(
             Ok(parts.iter().sum::<f64>() * pix_scale)
         }
         Some((spec, weight)) => {
-            let c1 = ctx(true, spec.squared);
+            let c1 = ctx(true, spec.squared, 0.0);
             let parts = run_units(units, None::<Vec<()>>, |u, _| {
                 let (n, a, b) = range(u);
                 let (xi, li) = img(n);
                 softmax::unit::<Lb>(&c1, xi, li, a, b, None, None, None)
             });
+            if parts.iter().any(|p| p.bad) {
+                validate::logits(plan.op, x)?;
+                validate::labels(plan.op, lab, nc, plan.ignore, None)?;
+            }
+            let (count, wsum) = parts
+                .iter()
+                .fold((0.0, 0.0), |(c, w), p| (c + p.count, w + p.wsum));
+            let pix_scale = scale_of(count, wsum);
             let mut sums = vec![[0f64; 3]; nb * nc];
             let mut pix = 0f64;
             for (u, p) in parts.iter().enumerate() {
@@ -360,7 +385,7 @@ fn run_softmax<Lb: Label>(
             let mut coef = vec![[0f32; 2]; nb * nc];
             let reg = spec.evaluate(nb, nc, &sums, weight, &mut coef);
             if let Some(g) = grad {
-                let c2 = ctx(false, spec.squared);
+                let c2 = ctx(false, spec.squared, pix_scale);
                 let slices = softmax_slices(g, nc, s);
                 run_units(units, Some(slices), |u, mut g| {
                     let (n, a, b) = range(u);
@@ -481,6 +506,7 @@ fn map_softmax<Lb: Label>(
         pix_scale: 0.0,
         want_sums: false,
         squared: false,
+        check: false,
     };
     let slices: Vec<&mut [f32]> = out
         .chunks_mut(s)

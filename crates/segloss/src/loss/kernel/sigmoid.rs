@@ -154,7 +154,7 @@ impl<const K: u32> SigmoidTerm for Focal<FocalInt<K>> {
     fn eval((_gamma, ap, an): Self::Row, x: f32, t: f32) -> (f32, f32, f32, f32) {
         let (a, b, _e, l, bce, den, _big_zero, ratio) = focal_common(x, t);
         // q = σ(|x|)·den; σ(|x|) = 1/(1+e) = exp(-l) but r is cheaper: recompute from a, b.
-        let q = a.max(b) * den;
+        let q = sel(x >= 0.0, a, b) * den;
         let mut m = 1.0f32;
         let mut k = 0;
         while k < K {
@@ -264,21 +264,25 @@ pub(crate) fn pixel_unit<T: SigmoidTerm>(
     }
 }
 
-/// One block of [`pass1_unit_body`]. A function, not a closure: a closure called twice is
-/// not always inlined, and then it is compiled for the baseline target, outside the
-/// multiversioned clone, and runs scalar.
 #[inline(always)]
 fn pass1_step<T: SigmoidTerm>(
     row: T::Row,
-    acc: &mut [[f32; LANES]; 4],
+    sq: f32,
+    acc: &mut [[f32; LANES]; 5],
     xc: &[f32],
     tc: &[f32],
     n: usize,
-    sq: f32,
 ) {
     for l in 0..n {
         let (lo, _, p, _) = T::eval(row, xc[l], tc[l]);
         let tv = tc[l];
+        // Input check on the way: a NaN logit or target makes p or t NaN, which the
+        // finite test on the fifth accumulator catches; out-of-range targets count there too.
+        acc[4][l] += sel(
+            xc[l].abs() <= f32::MAX && (0.0..=1.0).contains(&tv),
+            0.0,
+            1.0,
+        );
         acc[0][l] += lo;
         acc[1][l] += p * tv;
         // p or p² without a branch: p·(1 + sq·(p − 1)).
@@ -287,11 +291,13 @@ fn pass1_step<T: SigmoidTerm>(
     }
 }
 
-/// Pass 1 of a Dice-type loss: `[Σ loss, Σ p t, Σ p (or p²), Σ t (or t²)]`.
+/// Pass 1 of a Dice-type loss: `[Σ loss, Σ p t, Σ p (or p²), Σ t (or t²), bad inputs]`,
+/// the last a count of non-finite logits and targets outside `[0, 1]` (checked on the way,
+/// since this pass writes nothing).
 #[inline(always)]
-fn pass1_unit_body<T: SigmoidTerm>(row: T::Row, x: &[f32], t: &[f32], squared: bool) -> [f64; 4] {
-    let mut acc = [[0f32; LANES]; 4];
-    let mut total = [0f64; 4];
+fn pass1_unit_body<T: SigmoidTerm>(row: T::Row, x: &[f32], t: &[f32], squared: bool) -> [f64; 5] {
+    let mut acc = [[0f32; LANES]; 5];
+    let mut total = [0f64; 5];
     let full = x.len() / LANES * LANES;
     let (xh, xt) = x.split_at(full);
     let (th, tt) = t.split_at(full);
@@ -301,22 +307,22 @@ fn pass1_unit_body<T: SigmoidTerm>(row: T::Row, x: &[f32], t: &[f32], squared: b
         .zip(th.chunks_exact(LANES))
         .enumerate()
     {
-        pass1_step::<T>(row, &mut acc, xc, tc, LANES, sq);
+        pass1_step::<T>(row, sq, &mut acc, xc, tc, LANES);
         if k % FOLD == FOLD - 1 {
-            for i in 0..4 {
+            for i in 0..5 {
                 total[i] += fold(&mut acc[i]);
             }
         }
     }
-    pass1_step::<T>(row, &mut acc, xt, tt, xt.len(), sq);
-    for i in 0..4 {
+    pass1_step::<T>(row, sq, &mut acc, xt, tt, xt.len());
+    for i in 0..5 {
         total[i] += fold(&mut acc[i]);
     }
     total
 }
 
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
-fn pass1_unit_simd<T: SigmoidTerm>(row: T::Row, x: &[f32], t: &[f32], squared: bool) -> [f64; 4] {
+fn pass1_unit_simd<T: SigmoidTerm>(row: T::Row, x: &[f32], t: &[f32], squared: bool) -> [f64; 5] {
     pass1_unit_body::<T>(row, x, t, squared)
 }
 
@@ -326,7 +332,7 @@ pub(crate) fn pass1_unit<T: SigmoidTerm>(
     x: &[f32],
     t: &[f32],
     squared: bool,
-) -> [f64; 4] {
+) -> [f64; 5] {
     if super::simd_enabled() {
         pass1_unit_simd::<T>(row, x, t, squared)
     } else {
@@ -334,16 +340,14 @@ pub(crate) fn pass1_unit<T: SigmoidTerm>(
     }
 }
 
-/// One block of [`pass2_unit_body`] (a function for the reason given at [`pass1_step`]).
 #[inline(always)]
 fn pass2_step<T: SigmoidTerm>(
     row: T::Row,
+    [ca, cb, sq, scale]: [f32; 4],
     xc: &[f32],
     tc: &[f32],
     gc: &mut [f32],
     n: usize,
-    scale: f32,
-    [ca, cb, sq]: [f32; 3],
 ) {
     for l in 0..n {
         let (_, d, p, q) = T::eval(row, xc[l], tc[l]);
@@ -374,9 +378,9 @@ fn pass2_unit_body<T: SigmoidTerm>(
         .zip(th.chunks_exact(LANES))
         .zip(gh.chunks_exact_mut(LANES))
     {
-        pass2_step::<T>(row, xc, tc, gc, LANES, scale, [ca, cb, sq]);
+        pass2_step::<T>(row, [ca, cb, sq, scale], xc, tc, gc, LANES);
     }
-    pass2_step::<T>(row, xt, tt, gt, xt.len(), scale, [ca, cb, sq]);
+    pass2_step::<T>(row, [ca, cb, sq, scale], xt, tt, gt, xt.len());
 }
 
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]

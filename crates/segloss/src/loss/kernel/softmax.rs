@@ -57,6 +57,9 @@ pub(crate) struct SoftmaxCtx<'a> {
     pub want_sums: bool,
     /// `p` or `p²` in the sums and gradients.
     pub squared: bool,
+    /// Check the inputs on the way (finite logits, labels below `C` or ignored) and report
+    /// in [`SoftmaxOut::bad`]; used by passes that write nothing.
+    pub check: bool,
 }
 
 /// Partial results of one unit.
@@ -70,6 +73,8 @@ pub(crate) struct SoftmaxOut {
     pub count: f64,
     /// Per class `[Σ p t, Σ p (or p²), Σ t]` when asked.
     pub sums: Vec<[f64; 3]>,
+    /// An input failed the checks of [`SoftmaxCtx::check`].
+    pub bad: bool,
 }
 
 #[inline(always)]
@@ -121,8 +126,9 @@ fn unit_body<Lb: Label>(
         let len = (s1 - b).min(LANES);
         for (c, ec) in e.iter_mut().enumerate() {
             let base = c * s + b;
-            if len == LANES {
-                ec.copy_from_slice(&x[base..base + LANES]);
+            // Fixed-size array copies stay in registers; slice copies become memcpy calls.
+            if let Ok(src) = <&[f32; LANES]>::try_from(&x[base..base + len]) {
+                *ec = *src;
             } else {
                 *ec = [0.0; LANES];
                 ec[..len].copy_from_slice(&x[base..base + len]);
@@ -132,6 +138,19 @@ fn unit_body<Lb: Label>(
         for (l, cl) in cls.iter_mut().enumerate().take(len) {
             let v = lab[b + l].to_i64();
             *cl = if v == ctx.ignore { -1 } else { v as i32 };
+        }
+        if ctx.check {
+            let mut ok = true;
+            for &v in &lab[b..b + len] {
+                let v = v.to_i64();
+                ok &= (v >= 0 && v < nc as i64) | (v == ctx.ignore);
+            }
+            for ec in e.iter() {
+                for &v in ec {
+                    ok &= v.abs() <= f32::MAX;
+                }
+            }
+            out.bad |= !ok;
         }
         let mut vf = [0f32; LANES];
         for l in 0..LANES {
@@ -258,7 +277,11 @@ fn unit_body<Lb: Label>(
                     let reg = sel(has_region, p * (gp - dot[l]), 0.0);
                     gl[l] = pix + reg;
                 }
-                gs[c][off..off + len].copy_from_slice(&gl[..len]);
+                if let Ok(dst) = <&mut [f32; LANES]>::try_from(&mut gs[c][off..off + len]) {
+                    *dst = gl;
+                } else {
+                    gs[c][off..off + len].copy_from_slice(&gl[..len]);
+                }
             }
         }
         if k % FOLD == FOLD - 1 {

@@ -86,6 +86,46 @@ pub(crate) fn dense_targets(op: &'static str, t: &[f32]) -> Result<()> {
     }
 }
 
+/// Whether every label of `labels` is below `classes` or equals `ignore` (branch-free).
+#[inline(always)]
+fn block_labels_ok<L: Label>(labels: &[L], classes: i64, ignore: i64) -> bool {
+    let mut ok = true;
+    for &l in labels {
+        let v = l.to_i64();
+        ok &= (v >= 0 && v < classes) | (v == ignore);
+    }
+    ok
+}
+
+/// Number of labels of `labels` that are not `ignore`.
+#[inline(always)]
+fn block_count<L: Label>(labels: &[L], ignore: i64) -> u64 {
+    let mut n = 0u64;
+    for &l in labels {
+        n += (l.to_i64() != ignore) as u64;
+    }
+    n
+}
+
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
+fn scan_labels<L: Label>(labels: &[L], classes: i64, ignore: i64) -> Result<u64, usize> {
+    let mut count = 0u64;
+    for (b, chunk) in labels.chunks(BLOCK).enumerate() {
+        if !block_labels_ok(chunk, classes, ignore) {
+            let i = chunk
+                .iter()
+                .position(|&l| {
+                    let v = l.to_i64();
+                    !((v >= 0 && v < classes) || v == ignore)
+                })
+                .unwrap_or(0);
+            return Err(b * BLOCK + i);
+        }
+        count += block_count(chunk, ignore);
+    }
+    Ok(count)
+}
+
 /// Checks class-index targets: every label is below `classes` or equals `ignore`.
 /// Returns the number of counted (non-ignored) pixels and the sum of the class weights of
 /// their labels (equal to the count without weights).
@@ -100,25 +140,28 @@ pub(crate) fn labels<L: Label>(
     weights: Option<&[f32]>,
 ) -> Result<(u64, f64)> {
     let ig = ignore.unwrap_or(i64::MIN);
-    let mut count = 0u64;
-    let mut wsum = 0f64;
-    for (index, &l) in labels.iter().enumerate() {
-        let v = l.to_i64();
-        if v == ig {
-            continue;
-        }
-        if v < 0 || v as u64 >= classes as u64 {
-            return Err(Error::LabelOutOfRange {
+    match scan_labels(labels, classes as i64, ig) {
+        Err(index) => {
+            let l = labels[index];
+            Err(Error::LabelOutOfRange {
                 op,
                 input: "targets",
                 index,
-                value: l.to_class().unwrap_or(v as u64),
+                value: l.to_class().unwrap_or(l.to_i64() as u64),
                 classes,
                 ignore_index: ignore.map(|i| i as u64),
-            });
+            })
         }
-        count += 1;
-        wsum += weights.map_or(1.0, |w| w[v as usize] as f64);
+        Ok(count) => {
+            let wsum = match weights {
+                None => count as f64,
+                Some(w) => labels
+                    .iter()
+                    .filter(|l| l.to_i64() != ig)
+                    .map(|l| w[l.to_i64() as usize] as f64)
+                    .sum(),
+            };
+            Ok((count, wsum))
+        }
     }
-    Ok((count, wsum))
 }
