@@ -182,6 +182,13 @@ fn ln_1p_within_2_ulp() {
 }
 
 #[test]
+fn ln_1p_unit_within_2_ulp_on_its_domain() {
+    let dense = linear(0.0, 1.0, 2_000_000).chain(linear(0.0, 1e-6, 100_000));
+    let w = check("ln_1p_unit", super::ln_1p_unit, f64::ln_1p, dense, 2.0);
+    report("ln_1p_unit", w);
+}
+
+#[test]
 fn softplus_within_2_ulp() {
     let w = check(
         "softplus",

@@ -5,7 +5,7 @@
 //! `softplus(-x) = max(-x,0) + l` all follow without overflow or cancellation.
 
 use super::{FOLD, LANES, fold, sel};
-use crate::math::{exp, ln, ln_1p, sigmoid, softplus};
+use crate::math::{exp, ln, ln_1p_unit, sigmoid, softplus};
 use multiversion::multiversion;
 
 /// `(σ(x), σ(-x), e^{-|x|}, σ(|x|), ln(1 + e^{-|x|}))`.
@@ -17,7 +17,10 @@ pub(crate) fn parts(x: f32) -> (f32, f32, f32, f32, f32) {
     let e = exp(-x.abs());
     let a = sigmoid(x);
     let b = sigmoid(-x);
-    (a, b, e, a.max(b), ln_1p(e))
+    // `σ(|x|)` and `max(x, 0)` below as selects: `f32::max` also handles NaN, which costs a
+    // compare and a blend per call in vector code; `ln_1p_unit` skips `ln_1p`'s special cases,
+    // impossible for `e ∈ [0, 1]`.
+    (a, b, e, sel(x >= 0.0, a, b), ln_1p_unit(e))
 }
 
 /// A per-element loss term of a sigmoid loss.
@@ -98,8 +101,8 @@ pub(crate) struct FocalInt<const K: u32>;
 #[inline(always)]
 fn focal_common(x: f32, t: f32) -> (f32, f32, f32, f32, f32, f32, bool, f32) {
     let (a, b, e, r, l) = parts(x);
-    let sp_pos = x.max(0.0) + l;
-    let sp_neg = (-x).max(0.0) + l;
+    let sp_pos = sel(x > 0.0, x, 0.0) + l;
+    let sp_neg = sel(x < 0.0, -x, 0.0) + l;
     let bce = (1.0 - t) * sp_pos + t * sp_neg;
     let pos = x >= 0.0;
     let w_big = sel(pos, 1.0 - t, t);
@@ -151,7 +154,7 @@ impl<const K: u32> SigmoidTerm for Focal<FocalInt<K>> {
     fn eval((_gamma, ap, an): Self::Row, x: f32, t: f32) -> (f32, f32, f32, f32) {
         let (a, b, _e, l, bce, den, _big_zero, ratio) = focal_common(x, t);
         // q = σ(|x|)·den; σ(|x|) = 1/(1+e) = exp(-l) but r is cheaper: recompute from a, b.
-        let q = a.max(b) * den;
+        let q = sel(x >= 0.0, a, b) * den;
         let mut m = 1.0f32;
         let mut k = 0;
         while k < K {
