@@ -323,6 +323,12 @@ fn fused_and_composed_agree_with_each_other_and_the_references() {
             1e-5,
             1e-5,
         );
+        if id.starts_with("dicefocal_monai_softmax") {
+            // MONAI's softmax DiceFocal adds a *sigmoid* focal term on one-hot targets, a
+            // mixed-activation combination segloss deliberately does not offer (the core's
+            // reference test composes it from two losses); here only the paths are compared.
+            continue;
+        }
         let scaled: Vec<f64> = fused.loss.iter().map(|v| v * factor).collect();
         close(
             "fused vs reference loss",

@@ -175,7 +175,10 @@ impl ComposedPlan {
                     add(sum_all(map) * (self.pixel_weight / norm));
                 }
                 if let Some((region, weight)) = &self.region {
-                    let p = burn::tensor::activation::sigmoid(logits);
+                    // exp(log σ(x)): its derivative is p·σ(−x) from log-sigmoid's backward,
+                    // which keeps full relative precision where p → 1 (σ's own backward,
+                    // p·(1 − p), loses it to cancellation).
+                    let p = burn::tensor::activation::log_sigmoid(logits).exp();
                     add(self.region_part(p, t, region, *weight));
                 }
             }
