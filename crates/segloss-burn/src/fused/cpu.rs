@@ -94,7 +94,7 @@ impl CpuLossKernel for Flex {
     fn scale_grad(grad: FloatTensor<Self>, upstream: FloatTensor<Self>) -> FloatTensor<Self> {
         match scalar_f32(&upstream) {
             // The usual case: the loss is the root of `backward()`; no pass over the data.
-            Some(g) if g == 1.0 => grad,
+            Some(1.0) => grad,
             // The gradient is uniquely owned here (made by the forward), so this scales it in
             // place.
             Some(g) if grad.dtype() == DType::F32 => {
