@@ -10,6 +10,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod predict;
+mod train;
+
 /// Segmentation losses and metrics for imbalanced data.
 #[derive(Debug, Parser)]
 #[command(name = "segloss", version, about, long_about = None, propagate_version = true)]
@@ -19,7 +22,15 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Train a small U-Net with each loss on the same data and compare them (the demo).
+    Train(train::TrainArgs),
+    /// Run weights saved by `train` on images and write masks that `eval` can score.
+    Predict(predict::PredictArgs),
+    /// Draw the figures of docs/choosing-a-loss.md.
+    #[command(hide = true)]
+    PlotGuide(train::guide::PlotGuideArgs),
+}
 
 /// What a subcommand reports back to `main`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +43,11 @@ pub enum Outcome {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result: anyhow::Result<Outcome> = match cli.command {};
+    let result: anyhow::Result<Outcome> = match cli.command {
+        Command::Train(args) => train::run(&args),
+        Command::Predict(args) => predict::run(&args),
+        Command::PlotGuide(args) => train::guide::run(&args),
+    };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::PartialFailure) => ExitCode::from(1),
