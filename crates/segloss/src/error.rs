@@ -72,6 +72,25 @@ pub enum Error {
         /// The ignore label in force, if any.
         ignore_index: Option<u64>,
     },
+    /// A class label is negative (and is not the ignore label).
+    #[error(
+        "{op}: {input}[{index}] is {value}, expected a class index in 0..{classes}{}",
+        ignore_hint_signed(*ignore_index)
+    )]
+    NegativeLabel {
+        /// The operation that checked the label.
+        op: &'static str,
+        /// Which input held the label.
+        input: &'static str,
+        /// Position of the first bad label in the flattened input.
+        index: usize,
+        /// The bad label.
+        value: i64,
+        /// The number of classes.
+        classes: usize,
+        /// The ignore label in force, if any.
+        ignore_index: Option<i64>,
+    },
     /// A value that must be finite is NaN or infinite.
     #[error("{op}: {input}[{index}] is {value}, expected a finite number")]
     NonFinite {
@@ -126,6 +145,13 @@ pub enum Error {
 }
 
 fn ignore_hint(ignore_index: Option<u64>) -> String {
+    match ignore_index {
+        Some(v) => format!(" or the ignore label {v}"),
+        None => String::new(),
+    }
+}
+
+fn ignore_hint_signed(ignore_index: Option<i64>) -> String {
     match ignore_index {
         Some(v) => format!(" or the ignore label {v}"),
         None => String::new(),
