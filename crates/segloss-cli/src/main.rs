@@ -3,13 +3,17 @@
 //! `main` is thin: it parses the arguments, runs the subcommand and maps the outcome to a
 //! documented exit code.
 //!
-//! Exit codes: `0` success; `1` the command ran but some inputs failed (each is reported);
-//! `2` usage error (bad arguments, nothing was done).
+//! Exit codes: `0` success; `1` the command ran but some inputs failed (each is reported), or
+//! an input or output failed so that nothing could be done; `2` usage error (bad arguments or
+//! an invalid run plan, such as an output inside an input folder: nothing was read or written).
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod eval;
+mod merge;
+mod usage;
 mod predict;
 mod train;
 
@@ -23,6 +27,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Score predicted masks against ground-truth masks (PNG/TIFF folders).
+    Eval(eval::args::EvalArgs),
+    /// Combine the states saved by sharded `eval --save-state` runs into one report.
+    Merge(merge::MergeArgs),
     /// Train a small U-Net with each loss on the same data and compare them (the demo).
     Train(train::TrainArgs),
     /// Run weights saved by `train` on images and write masks that `eval` can score.
@@ -44,6 +52,8 @@ pub enum Outcome {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: anyhow::Result<Outcome> = match cli.command {
+        Command::Eval(args) => eval::run(args),
+        Command::Merge(args) => merge::run(args),
         Command::Train(args) => train::run(&args),
         Command::Predict(args) => predict::run(&args),
         Command::PlotGuide(args) => train::guide::run(&args),
@@ -51,6 +61,10 @@ fn main() -> ExitCode {
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::PartialFailure) => ExitCode::from(1),
+        Err(err) if usage::is_usage_error(&err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::from(1)

@@ -7,60 +7,12 @@ use burn::module::Module;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::Serialize;
+use segloss::metrics::{BinaryConfusion, Counts};
 
 use super::dataset::{CHANNELS, TileSet};
 use super::model::UNet;
-use super::objects::{ObjectCounts, match_objects};
-
-/// TEMPORARY mirror of `segloss::metrics::Counts` until the metrics engine is merged.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Counts {
-    /// True positives.
-    pub tp: u64,
-    /// False positives.
-    pub fp: u64,
-    /// False negatives.
-    #[serde(rename = "fn")]
-    pub fn_: u64,
-    /// True negatives.
-    pub tn: u64,
-}
-
-impl Counts {
-    fn ratio(n: u64, d: u64) -> f64 {
-        if d == 0 { 1.0 } else { n as f64 / d as f64 }
-    }
-    /// Precision.
-    pub fn precision(&self) -> f64 {
-        Self::ratio(self.tp, self.tp + self.fp)
-    }
-    /// Recall.
-    pub fn recall(&self) -> f64 {
-        Self::ratio(self.tp, self.tp + self.fn_)
-    }
-    /// Dice = F1.
-    pub fn dice(&self) -> f64 {
-        Self::ratio(2 * self.tp, 2 * self.tp + self.fp + self.fn_)
-    }
-    /// IoU.
-    pub fn iou(&self) -> f64 {
-        Self::ratio(self.tp, self.tp + self.fp + self.fn_)
-    }
-}
-
-/// Counts the binary confusion matrix of `pred` against `truth` (0/1 bytes).
-fn count_binary(pred: &[u8], truth: &[u8]) -> Counts {
-    let mut c = Counts::default();
-    for (&p, &t) in pred.iter().zip(truth) {
-        match (p != 0, t != 0) {
-            (true, true) => c.tp += 1,
-            (true, false) => c.fp += 1,
-            (false, true) => c.fn_ += 1,
-            (false, false) => c.tn += 1,
-        }
-    }
-    c
-}
+use crate::eval::labels::Labels;
+use crate::eval::objects::{ObjectCounts, ObjectRule, count_objects};
 
 /// The scores of one model on one validation set.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -75,14 +27,14 @@ pub struct Scores {
     pub recall: f64,
     /// Object F1 (components matched at IoU ≥ 0.5).
     pub object_f1: f64,
-    /// Object precision (`null` when nothing was predicted).
-    pub object_precision: Option<f64>,
-    /// Object recall (`null` when there was nothing to find).
-    pub object_recall: Option<f64>,
+    /// Object precision.
+    pub object_precision: f64,
+    /// Object recall.
+    pub object_recall: f64,
     /// The pixel confusion counts.
     pub counts: Counts,
-    /// The object counts.
-    #[serde(skip)]
+    /// The object counts (`tp`: matched pairs, `fp`, `fn`: unmatched predicted / true
+    /// components).
     pub objects: ObjectCounts,
 }
 
@@ -149,8 +101,13 @@ pub fn predict_probabilities(
 pub fn evaluate(model: &UNet, device: &Device, set: &TileSet, opts: &EvalOptions) -> Evaluation {
     let plain = device.clone().without_autodiff();
     let model = model.valid();
-    let mut counts = Counts::default();
+    let mut confusion = BinaryConfusion::new();
     let mut objects = ObjectCounts::default();
+    let rule = ObjectRule {
+        class: 1,
+        iou_threshold: opts.object_iou,
+        min_area: 0,
+    };
     let mut kept = Vec::new();
     let indices: Vec<usize> = (0..set.tiles.len()).collect();
     for chunk in indices.chunks(opts.batch_size.max(1)) {
@@ -159,17 +116,16 @@ pub fn evaluate(model: &UNet, device: &Device, set: &TileSet, opts: &EvalOptions
         for (&i, p) in chunk.iter().zip(probs) {
             let pred: Vec<u8> = p.iter().map(|&v| u8::from(v >= opts.threshold)).collect();
             let truth = &set.tiles[i].mask;
-            let c = count_binary(&pred, truth);
-            counts.tp += c.tp;
-            counts.fp += c.fp;
-            counts.fn_ += c.fn_;
-            counts.tn += c.tn;
-            objects.add(match_objects(
-                &pred,
-                truth,
-                set.height,
+            confusion
+                .update(truth, &pred)
+                .expect("masks and predictions are 0/1 of equal length (TileSet::check)");
+            let (t, p_labels) = (Labels::U8(truth.clone()), Labels::U8(pred));
+            objects.add(&count_objects(
+                &t,
+                &p_labels,
                 set.width,
-                opts.object_iou,
+                t.ignore_label(),
+                &rule,
             ));
             if kept.len() < opts.keep_probabilities {
                 kept.push(p);
@@ -177,7 +133,7 @@ pub fn evaluate(model: &UNet, device: &Device, set: &TileSet, opts: &EvalOptions
         }
     }
     Evaluation {
-        scores: Scores::from_counts(counts, objects),
+        scores: Scores::from_counts(confusion.counts(), objects),
         probabilities: kept,
     }
 }

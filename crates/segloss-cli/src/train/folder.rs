@@ -1,22 +1,19 @@
 //! `--data DIR`: a real folder of image/mask pairs instead of the synthetic task.
 //!
 //! Layout: `DIR/images/**` and `DIR/masks/**`, PNG or TIFF, paired by relative path and file
-//! stem (`images/a/tile_1.png` ↔ `masks/a/tile_1.tif`). Masks are binary: any nonzero value
-//! is foreground (0/1 and 0/255 both work). Images are read as 8-bit RGB (gray is repeated).
+//! stem (`images/a/tile_1.png` ↔ `masks/a/tile_1.tif`) by `segloss eval`'s pairing rules.
+//! Masks are binary: any nonzero value is foreground (0/1 and 0/255 both work). Images are read as 8-bit RGB (gray is repeated).
 //! Each image is cut into non-overlapping `tile × tile` crops (the remainder at the right and
 //! bottom edges is dropped). Whole images, not crops, go to the validation split, chosen by a
 //! seeded hash of the relative path, so crops of one image never straddle the split.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
 use super::dataset::{CHANNELS, Tile, TileSet};
 use super::rng::SplitMix64;
-
-/// File extensions read as images (any case).
-const EXTENSIONS: [&str; 3] = ["png", "tif", "tiff"];
+use crate::eval::pairing::pair;
 
 /// An RGB image in `[0, 1]`, planar, with its size.
 pub struct Rgb {
@@ -71,30 +68,6 @@ pub fn read_mask(path: &Path) -> Result<(usize, usize, Vec<u8>)> {
     Ok((h, w, img.pixels().map(|p| u8::from(p.0[0] != 0)).collect()))
 }
 
-/// Image files under `dir`, keyed by relative path without extension.
-fn list(dir: &Path) -> Result<BTreeMap<PathBuf, PathBuf>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).with_context(|| format!("listing {}", d.display()))? {
-            let path = entry
-                .with_context(|| format!("listing {}", d.display()))?
-                .path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-            {
-                let rel = path.strip_prefix(dir).unwrap_or(&path).with_extension("");
-                out.insert(rel, path);
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// What `load` found.
 pub struct Loaded {
     /// Training crops.
@@ -103,8 +76,9 @@ pub struct Loaded {
     pub val: TileSet,
     /// Image/mask pairs read.
     pub pairs: usize,
-    /// Images without a mask (or masks without an image), by relative path.
-    pub unmatched: Vec<PathBuf>,
+    /// Images without a mask (or masks without an image, or ambiguous names), by relative
+    /// path.
+    pub unmatched: Vec<String>,
 }
 
 /// Loads `dir` (see the module docs) into training and validation crops.
@@ -113,15 +87,19 @@ pub struct Loaded {
 /// Missing `images/` or `masks/`, no pairs, an unreadable file, an image and mask of
 /// different sizes, images smaller than one tile, or an empty split.
 pub fn load(dir: &Path, tile: usize, val_fraction: f64, seed: u64) -> Result<Loaded> {
-    let images = list(&dir.join("images"))
-        .with_context(|| format!("{}: expected an images/ folder", dir.display()))?;
-    let masks = list(&dir.join("masks"))
-        .with_context(|| format!("{}: expected a masks/ folder", dir.display()))?;
-    let mut unmatched: Vec<PathBuf> = images
-        .keys()
-        .filter(|k| !masks.contains_key(*k))
-        .chain(masks.keys().filter(|k| !images.contains_key(*k)))
-        .cloned()
+    let (images, masks) = (dir.join("images"), dir.join("masks"));
+    for (d, what) in [(&images, "images/"), (&masks, "masks/")] {
+        if !d.is_dir() {
+            bail!("{}: expected a {what} folder", dir.display());
+        }
+    }
+    let pairing = pair(&images, "", &masks, "")?;
+    let mut unmatched: Vec<String> = pairing
+        .unmatched_pred
+        .iter()
+        .map(|r| format!("images/{r}"))
+        .chain(pairing.unmatched_truth.iter().map(|r| format!("masks/{r}")))
+        .chain(pairing.ambiguous.iter().map(|(k, _)| format!("{k} (ambiguous)")))
         .collect();
     unmatched.sort();
     let mut train = TileSet {
@@ -131,10 +109,8 @@ pub fn load(dir: &Path, tile: usize, val_fraction: f64, seed: u64) -> Result<Loa
     };
     let mut val = train.clone();
     let mut pairs = 0;
-    for (rel, img_path) in &images {
-        let Some(mask_path) = masks.get(rel) else {
-            continue;
-        };
+    for p in &pairing.pairs {
+        let (img_path, mask_path) = (&p.pred, &p.truth);
         let img = read_rgb(img_path)?;
         let (mh, mw, mask) = read_mask(mask_path)?;
         if (mh, mw) != (img.height, img.width) {
@@ -149,8 +125,8 @@ pub fn load(dir: &Path, tile: usize, val_fraction: f64, seed: u64) -> Result<Loa
             );
         }
         pairs += 1;
-        let hash = rel
-            .to_string_lossy()
+        let hash = p
+            .key
             .bytes()
             .fold(seed, |h, b| SplitMix64::new(h ^ u64::from(b)).next_u64());
         let to_val = (hash >> 11) as f64 / (1u64 << 53) as f64 <= val_fraction;
@@ -176,10 +152,9 @@ pub fn load(dir: &Path, tile: usize, val_fraction: f64, seed: u64) -> Result<Loa
     }
     if pairs == 0 {
         bail!(
-            "{}: no image/mask pairs (found {} images and {} masks)",
+            "{}: no image/mask pairs ({} files without a partner)",
             dir.display(),
-            images.len(),
-            masks.len()
+            unmatched.len()
         );
     }
     if train.tiles.is_empty() || val.tiles.is_empty() {

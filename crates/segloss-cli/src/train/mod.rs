@@ -2,8 +2,8 @@
 //!
 //! The pieces, one per file: [`synthetic`] draws the built-in task, [`folder`] reads a real
 //! one, [`dataset`] batches tiles, [`model`] is the U-Net, [`losses`] parses and evaluates
-//! the compared losses, [`trainer`] runs the loop, [`evaluate`] and [`objects`] score a
-//! model, [`report`] and [`plots`] write the results, [`device`] picks the backend,
+//! the compared losses, [`trainer`] runs the loop, [`evaluate`] scores a model (objects
+//! through `eval`'s object matching), [`report`] and [`plots`] write the results, [`device`] picks the backend,
 //! [`guide`] draws the guide's figures.
 
 pub mod dataset;
@@ -13,7 +13,6 @@ pub mod folder;
 pub mod guide;
 pub mod losses;
 pub mod model;
-pub mod objects;
 pub mod plots;
 pub mod report;
 pub mod rng;
@@ -225,7 +224,7 @@ pub fn run(args: &TrainArgs) -> Result<Outcome> {
                 eprintln!(
                     "warning: {} files without a partner were skipped (first: {})",
                     l.unmatched.len(),
-                    l.unmatched[0].display()
+                    l.unmatched[0]
                 );
             }
             (

@@ -194,12 +194,11 @@ pub fn runs_csv(runs: &[RunOutput]) -> String {
     let mut out = String::from(
         "loss,seed,dice,iou,precision,recall,object_f1,object_precision,object_recall,tp,fp,fn,tn,seconds\n",
     );
-    let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.6}"));
     for r in runs {
         let s = r.scores();
         let _ = writeln!(
             out,
-            "{},{},{:.6},{:.6},{:.6},{:.6},{:.6},{},{},{},{},{},{},{:.3}",
+            "{},{},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{},{},{},{},{:.3}",
             csv_field(&r.loss.to_string()),
             r.seed,
             s.dice,
@@ -207,8 +206,8 @@ pub fn runs_csv(runs: &[RunOutput]) -> String {
             s.precision,
             s.recall,
             s.object_f1,
-            opt(s.object_precision),
-            opt(s.object_recall),
+            s.object_precision,
+            s.object_recall,
             s.counts.tp,
             s.counts.fp,
             s.counts.fn_,
