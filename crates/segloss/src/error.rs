@@ -142,6 +142,17 @@ pub enum Error {
         /// The value the argument has.
         found: String,
     },
+    /// The targets are of the wrong kind for this loss, e.g. class indices given to a
+    /// sigmoid loss, which needs one float mask per channel.
+    #[error("{op}: targets are {found}, expected {expected}")]
+    TargetKind {
+        /// The operation that checked the targets.
+        op: &'static str,
+        /// The kind of targets the loss needs, e.g. `"dense f32 masks (sigmoid)"`.
+        expected: &'static str,
+        /// The kind given, e.g. `"u8 class indices"`.
+        found: &'static str,
+    },
 }
 
 fn ignore_hint(ignore_index: Option<u64>) -> String {

@@ -7,6 +7,32 @@
 //! in the same pass (or two passes for Dice-type losses), allocating nothing proportional to
 //! the input.
 
+mod activation;
+mod bce;
+mod combined;
+mod cross_entropy;
+mod dice;
+mod focal;
+mod generalized_dice;
+pub(crate) mod kernel;
+mod params;
+mod reduction;
+mod region;
+mod tversky;
+
+pub use activation::Activation;
+pub use bce::{Bce, BceConfig};
+pub use combined::{DiceCe, DiceCeConfig, DiceFocal, DiceFocalConfig};
+pub use cross_entropy::{CrossEntropy, CrossEntropyConfig};
+pub use dice::{Denominator, Dice, DiceConfig, DiceForm, Penalty};
+pub use focal::{Focal, FocalAlpha, FocalConfig};
+pub use generalized_dice::{GeneralizedDice, GeneralizedDiceConfig};
+#[doc(hidden)]
+pub use kernel::force_scalar;
+pub use reduction::Reduction;
+pub use region::{Background, EmptyTarget, GeneralizedWeight, Scope};
+pub use tversky::{Tversky, TverskyConfig};
+
 use crate::error::Result;
 use crate::shape::Shape;
 

@@ -1,0 +1,500 @@
+//! Runs a loss *plan* (a pixel term and/or a Dice-type objective, one activation) over a
+//! batch: checks the inputs, splits the work into units, combines partial sums in order.
+//!
+//! Passes: pixel-only losses make one pass (loss and gradient together); Dice-type losses
+//! make two, the first computing the overlap sums (and the pixel term's loss for combined
+//! losses) and writing nothing, the second writing the gradient. Input checks run before
+//! either, so an error never leaves a partly written gradient.
+
+use super::sigmoid::{self, BceTerm, Focal, FocalInt, FocalReal, FocalTerm, NoTerm, SigmoidTerm};
+use super::softmax::{self, SoftmaxCtx, SoftmaxPixel};
+use super::{PIXEL_CHUNK, ROW_CHUNK, run_units, validate};
+use crate::error::{Error, Result};
+use crate::label::Label;
+use crate::loss::Targets;
+use crate::loss::activation::Activation;
+use crate::loss::reduction::Reduction;
+use crate::loss::region::RegionSpec;
+use crate::shape::Shape;
+use std::marker::PhantomData;
+
+/// The pixel term of a plan.
+#[derive(Debug, Clone)]
+pub(crate) enum PixelSpec {
+    /// No pixel term.
+    None,
+    /// Sigmoid BCE.
+    Bce(BceTerm),
+    /// Sigmoid focal.
+    Focal(FocalTerm),
+    /// A softmax term.
+    Softmax(SoftmaxPixel),
+}
+
+/// One loss evaluation: what to compute and how to weigh the parts.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan<'a> {
+    pub op: &'static str,
+    pub activation: Activation,
+    pub pixel: &'a PixelSpec,
+    pub pixel_weight: f64,
+    pub pixel_reduction: Reduction,
+    pub region: Option<(&'a RegionSpec, f64)>,
+    pub ignore: Option<i64>,
+    /// Per-class vectors of the plan that must have `C` entries, with their names.
+    pub class_vectors: &'a [(&'static str, usize)],
+}
+
+fn target_name(t: &Targets<'_>) -> &'static str {
+    match t {
+        Targets::Dense(_) => "dense f32 masks",
+        Targets::U8(_) => "u8 class indices",
+        Targets::U16(_) => "u16 class indices",
+        Targets::U32(_) => "u32 class indices",
+        Targets::I64(_) => "i64 class indices",
+    }
+}
+
+/// Checks that a per-class vector has one entry or one per channel.
+pub(crate) fn check_class_len(
+    op: &'static str,
+    what: &'static str,
+    len: usize,
+    classes: usize,
+) -> Result<()> {
+    if len != 1 && len != classes {
+        return Err(Error::Incompatible {
+            op,
+            what,
+            expected: format!("{classes} (one per channel)"),
+            found: len.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// Checks everything that does not depend on the values.
+fn check_common(
+    plan: &Plan<'_>,
+    logits: &[f32],
+    shape: &Shape,
+    grad: Option<&[f32]>,
+) -> Result<()> {
+    shape.check_len(plan.op, "logits", logits.len())?;
+    if let Some(g) = grad {
+        shape.check_len(plan.op, "grad", g.len())?;
+    }
+    for &(what, len) in plan.class_vectors {
+        check_class_len(plan.op, what, len, shape.channels())?;
+    }
+    Ok(())
+}
+
+/// Runs `$body` with `$t` bound to the monomorphic sigmoid term of `$plan` (focal terms with
+/// an integer γ ≤ 4 get the multiplication-only kernel).
+macro_rules! with_sigmoid_term {
+    ($plan:expr, $t:ident => $body:expr) => {
+        match $plan.pixel {
+            PixelSpec::None => {
+                let $t = &NoTerm;
+                $body
+            }
+            PixelSpec::Bce(b) => {
+                let $t = b;
+                $body
+            }
+            PixelSpec::Focal(f) => {
+                macro_rules! int {
+                    ($k:literal) => {{
+                        let $t = &Focal::<FocalInt<$k>>(f.clone(), PhantomData);
+                        $body
+                    }};
+                }
+                match f.gamma {
+                    0.0 => int!(0),
+                    1.0 => int!(1),
+                    2.0 => int!(2),
+                    3.0 => int!(3),
+                    4.0 => int!(4),
+                    _ => {
+                        let $t = &Focal::<FocalReal>(f.clone(), PhantomData);
+                        $body
+                    }
+                }
+            }
+            PixelSpec::Softmax(_) => Err(Error::Incompatible {
+                op: $plan.op,
+                what: "activation",
+                expected: "softmax".into(),
+                found: "sigmoid".into(),
+            }),
+        }
+    };
+}
+
+/// Evaluates `plan`; see [`crate::loss::Loss::forward`].
+pub(crate) fn run(
+    plan: &Plan<'_>,
+    logits: &[f32],
+    targets: Targets<'_>,
+    shape: &Shape,
+    grad: Option<&mut [f32]>,
+) -> Result<f64> {
+    check_common(plan, logits, shape, grad.as_deref())?;
+    match plan.activation {
+        Activation::Sigmoid => {
+            let Targets::Dense(t) = targets else {
+                return Err(Error::TargetKind {
+                    op: plan.op,
+                    expected: "dense f32 masks (sigmoid losses need one target per logit)",
+                    found: target_name(&targets),
+                });
+            };
+            shape.check_len(plan.op, "targets", t.len())?;
+            validate::logits(plan.op, logits)?;
+            validate::dense_targets(plan.op, t)?;
+            with_sigmoid_term!(plan, term => run_sigmoid(term, plan, logits, t, shape, grad))
+        }
+        Activation::Softmax => {
+            if shape.channels() < 2 {
+                return Err(Error::InvalidShape {
+                    op: plan.op,
+                    shape: shape.dims().to_vec(),
+                    reason: "softmax over the channel axis needs at least 2 channels",
+                });
+            }
+            let none = SoftmaxPixel::None;
+            let pixel = match plan.pixel {
+                PixelSpec::None => &none,
+                PixelSpec::Softmax(p) => p,
+                _ => {
+                    return Err(Error::Incompatible {
+                        op: plan.op,
+                        what: "activation",
+                        expected: "sigmoid".into(),
+                        found: "softmax".into(),
+                    });
+                }
+            };
+            match targets {
+                Targets::Dense(_) => Err(Error::TargetKind {
+                    op: plan.op,
+                    expected: "class indices (softmax losses take one label per pixel)",
+                    found: target_name(&targets),
+                }),
+                Targets::U8(l) => run_softmax(pixel, plan, logits, l, shape, grad),
+                Targets::U16(l) => run_softmax(pixel, plan, logits, l, shape, grad),
+                Targets::U32(l) => run_softmax(pixel, plan, logits, l, shape, grad),
+                Targets::I64(l) => run_softmax(pixel, plan, logits, l, shape, grad),
+            }
+        }
+    }
+}
+
+/// Splits `grad` (rows of `S`) into the sigmoid units, in unit order.
+fn sigmoid_slices(grad: &mut [f32], s: usize) -> Vec<&mut [f32]> {
+    grad.chunks_mut(s)
+        .flat_map(|row| row.chunks_mut(ROW_CHUNK))
+        .collect()
+}
+
+fn run_sigmoid<T: SigmoidTerm>(
+    term: &T,
+    plan: &Plan<'_>,
+    x: &[f32],
+    t: &[f32],
+    shape: &Shape,
+    grad: Option<&mut [f32]>,
+) -> Result<f64> {
+    let (nb, nc, s) = (shape.batch(), shape.channels(), shape.spatial_len());
+    let rows = nb * nc;
+    let ppr = s.div_ceil(ROW_CHUNK);
+    let units = rows * ppr;
+    let range = |u: usize| {
+        let r = u / ppr;
+        let a = (u % ppr) * ROW_CHUNK;
+        let b = (a + ROW_CHUNK).min(s);
+        (r, r * s + a, r * s + b)
+    };
+    let pix_norm = match plan.pixel_reduction {
+        Reduction::Mean => shape.len() as f64,
+        Reduction::Sum => 1.0,
+    };
+    let pix_scale = plan.pixel_weight / pix_norm;
+    match plan.region {
+        None => {
+            let slices = grad.map(|g| sigmoid_slices(g, s));
+            let parts = run_units(units, slices, |u, g| {
+                let (r, a, b) = range(u);
+                sigmoid::pixel_unit::<T>(term.row(r % nc), &x[a..b], &t[a..b], g, pix_scale as f32)
+            });
+            Ok(parts.iter().sum::<f64>() * pix_scale)
+        }
+        Some((spec, weight)) => {
+            let parts = run_units(units, None::<Vec<()>>, |u, _| {
+                let (r, a, b) = range(u);
+                sigmoid::pass1_unit::<T>(term.row(r % nc), &x[a..b], &t[a..b], spec.squared)
+            });
+            let mut sums = vec![[0f64; 3]; rows];
+            let mut pix = 0f64;
+            for (u, p) in parts.iter().enumerate() {
+                let r = u / ppr;
+                pix += p[0];
+                for k in 0..3 {
+                    sums[r][k] += p[k + 1];
+                }
+            }
+            let mut coef = vec![[0f32; 2]; rows];
+            let reg = spec.evaluate(nb, nc, &sums, weight, &mut coef);
+            if let Some(g) = grad {
+                let slices = sigmoid_slices(g, s);
+                run_units(units, Some(slices), |u, g| {
+                    let (r, a, b) = range(u);
+                    if let Some(g) = g {
+                        sigmoid::pass2_unit::<T>(
+                            term.row(r % nc),
+                            &x[a..b],
+                            &t[a..b],
+                            g,
+                            pix_scale as f32,
+                            coef[r],
+                            spec.squared,
+                        );
+                    }
+                });
+            }
+            Ok(pix * pix_scale + reg)
+        }
+    }
+}
+
+/// Splits `grad` into the softmax units: for each unit, its `C` channel pieces.
+fn softmax_slices(grad: &mut [f32], nc: usize, s: usize) -> Vec<Vec<&mut [f32]>> {
+    let ppi = s.div_ceil(PIXEL_CHUNK);
+    let mut out = Vec::with_capacity(grad.len() / (nc * s) * ppi);
+    for img in grad.chunks_mut(nc * s) {
+        let mut chans: Vec<_> = img
+            .chunks_mut(s)
+            .map(|ch| ch.chunks_mut(PIXEL_CHUNK))
+            .collect();
+        for _ in 0..ppi {
+            out.push(chans.iter_mut().filter_map(|it| it.next()).collect());
+        }
+    }
+    out
+}
+
+fn run_softmax<Lb: Label>(
+    pixel: &SoftmaxPixel,
+    plan: &Plan<'_>,
+    x: &[f32],
+    lab: &[Lb],
+    shape: &Shape,
+    grad: Option<&mut [f32]>,
+) -> Result<f64> {
+    let (nb, nc, s) = (shape.batch(), shape.channels(), shape.spatial_len());
+    shape.check_index_len(plan.op, "targets", lab.len())?;
+    validate::logits(plan.op, x)?;
+    let ce_weights = match pixel {
+        SoftmaxPixel::Ce { weights, .. } => Some(weights.as_slice()),
+        _ => None,
+    };
+    let (count, wsum) = validate::labels(plan.op, lab, nc, plan.ignore, ce_weights)?;
+    let pix_norm = match (plan.pixel_reduction, pixel) {
+        (Reduction::Sum, _) => 1.0,
+        (Reduction::Mean, SoftmaxPixel::Ce { .. }) => wsum,
+        (Reduction::Mean, _) => count as f64,
+    };
+    // All pixels ignored (or zero total weight): the pixel term is 0 with gradient 0.
+    let pix_scale = if pix_norm > 0.0 {
+        plan.pixel_weight / pix_norm
+    } else {
+        0.0
+    };
+    let ppi = s.div_ceil(PIXEL_CHUNK);
+    let units = nb * ppi;
+    let range = |u: usize| {
+        let n = u / ppi;
+        let a = (u % ppi) * PIXEL_CHUNK;
+        (n, a, (a + PIXEL_CHUNK).min(s))
+    };
+    let img = |n: usize| (&x[n * nc * s..(n + 1) * nc * s], &lab[n * s..(n + 1) * s]);
+    let ctx = |want_sums, squared| SoftmaxCtx {
+        classes: nc,
+        spatial: s,
+        ignore: plan.ignore.unwrap_or(i64::MIN),
+        pixel,
+        pix_scale: pix_scale as f32,
+        want_sums,
+        squared,
+    };
+    match plan.region {
+        None => {
+            let c = ctx(false, false);
+            let slices = grad.map(|g| softmax_slices(g, nc, s));
+            let parts = run_units(units, slices, |u, mut g| {
+                let (n, a, b) = range(u);
+                let (xi, li) = img(n);
+                softmax::unit::<Lb>(&c, xi, li, a, b, g.as_deref_mut(), None, None).loss
+            });
+            Ok(parts.iter().sum::<f64>() * pix_scale)
+        }
+        Some((spec, weight)) => {
+            let c1 = ctx(true, spec.squared);
+            let parts = run_units(units, None::<Vec<()>>, |u, _| {
+                let (n, a, b) = range(u);
+                let (xi, li) = img(n);
+                softmax::unit::<Lb>(&c1, xi, li, a, b, None, None, None)
+            });
+            let mut sums = vec![[0f64; 3]; nb * nc];
+            let mut pix = 0f64;
+            for (u, p) in parts.iter().enumerate() {
+                let n = u / ppi;
+                pix += p.loss;
+                for (c, su) in p.sums.iter().enumerate() {
+                    for k in 0..3 {
+                        sums[n * nc + c][k] += su[k];
+                    }
+                }
+            }
+            let mut coef = vec![[0f32; 2]; nb * nc];
+            let reg = spec.evaluate(nb, nc, &sums, weight, &mut coef);
+            if let Some(g) = grad {
+                let c2 = ctx(false, spec.squared);
+                let slices = softmax_slices(g, nc, s);
+                run_units(units, Some(slices), |u, mut g| {
+                    let (n, a, b) = range(u);
+                    let (xi, li) = img(n);
+                    softmax::unit::<Lb>(
+                        &c2,
+                        xi,
+                        li,
+                        a,
+                        b,
+                        g.as_deref_mut(),
+                        Some(&coef[n * nc..(n + 1) * nc]),
+                        None,
+                    );
+                });
+            }
+            Ok(pix * pix_scale + reg)
+        }
+    }
+}
+
+/// Writes the unreduced pixel term of `plan` into `out`: one value per logit for sigmoid
+/// losses, one per pixel for softmax losses (ignored pixels get 0).
+pub(crate) fn map(
+    plan: &Plan<'_>,
+    logits: &[f32],
+    targets: Targets<'_>,
+    shape: &Shape,
+    out: &mut [f32],
+) -> Result<()> {
+    check_common(plan, logits, shape, None)?;
+    match plan.activation {
+        Activation::Sigmoid => {
+            let Targets::Dense(t) = targets else {
+                return Err(Error::TargetKind {
+                    op: plan.op,
+                    expected: "dense f32 masks (sigmoid losses need one target per logit)",
+                    found: target_name(&targets),
+                });
+            };
+            shape.check_len(plan.op, "targets", t.len())?;
+            shape.check_len(plan.op, "out", out.len())?;
+            validate::logits(plan.op, logits)?;
+            validate::dense_targets(plan.op, t)?;
+            with_sigmoid_term!(plan, term => map_sigmoid(term, logits, t, shape, out))
+        }
+        Activation::Softmax => {
+            let PixelSpec::Softmax(pixel) = plan.pixel else {
+                return Err(Error::Incompatible {
+                    op: plan.op,
+                    what: "activation",
+                    expected: "sigmoid".into(),
+                    found: "softmax".into(),
+                });
+            };
+            shape.check_index_len(plan.op, "out", out.len())?;
+            match targets {
+                Targets::Dense(_) => Err(Error::TargetKind {
+                    op: plan.op,
+                    expected: "class indices (softmax losses take one label per pixel)",
+                    found: target_name(&targets),
+                }),
+                Targets::U8(l) => map_softmax(pixel, plan, logits, l, shape, out),
+                Targets::U16(l) => map_softmax(pixel, plan, logits, l, shape, out),
+                Targets::U32(l) => map_softmax(pixel, plan, logits, l, shape, out),
+                Targets::I64(l) => map_softmax(pixel, plan, logits, l, shape, out),
+            }
+        }
+    }
+}
+
+fn map_sigmoid<T: SigmoidTerm>(
+    term: &T,
+    x: &[f32],
+    t: &[f32],
+    shape: &Shape,
+    out: &mut [f32],
+) -> Result<()> {
+    let (nc, s) = (shape.channels(), shape.spatial_len());
+    let ppr = s.div_ceil(ROW_CHUNK);
+    let slices = sigmoid_slices(out, s);
+    run_units(slices.len(), Some(slices), |u, o| {
+        let r = u / ppr;
+        let a = r * s + (u % ppr) * ROW_CHUNK;
+        if let Some(o) = o {
+            let b = a + o.len();
+            sigmoid::map_unit::<T>(term.row(r % nc), &x[a..b], &t[a..b], o);
+        }
+    });
+    Ok(())
+}
+
+fn map_softmax<Lb: Label>(
+    pixel: &SoftmaxPixel,
+    plan: &Plan<'_>,
+    x: &[f32],
+    lab: &[Lb],
+    shape: &Shape,
+    out: &mut [f32],
+) -> Result<()> {
+    if shape.channels() < 2 {
+        return Err(Error::InvalidShape {
+            op: plan.op,
+            shape: shape.dims().to_vec(),
+            reason: "softmax over the channel axis needs at least 2 channels",
+        });
+    }
+    let (nc, s) = (shape.channels(), shape.spatial_len());
+    shape.check_index_len(plan.op, "targets", lab.len())?;
+    validate::logits(plan.op, x)?;
+    validate::labels(plan.op, lab, nc, plan.ignore, None)?;
+    let ppi = s.div_ceil(PIXEL_CHUNK);
+    let ctx = SoftmaxCtx {
+        classes: nc,
+        spatial: s,
+        ignore: plan.ignore.unwrap_or(i64::MIN),
+        pixel,
+        pix_scale: 0.0,
+        want_sums: false,
+        squared: false,
+    };
+    let slices: Vec<&mut [f32]> = out
+        .chunks_mut(s)
+        .flat_map(|img| img.chunks_mut(PIXEL_CHUNK))
+        .collect();
+    run_units(slices.len(), Some(slices), |u, o| {
+        let n = u / ppi;
+        let a = (u % ppi) * PIXEL_CHUNK;
+        let xi = &x[n * nc * s..(n + 1) * nc * s];
+        let li = &lab[n * s..(n + 1) * s];
+        if let Some(o) = o {
+            let b = a + o.len();
+            softmax::unit::<Lb>(&ctx, xi, li, a, b, None, None, Some(o));
+        }
+    });
+    Ok(())
+}

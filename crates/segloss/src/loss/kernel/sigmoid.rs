@@ -1,0 +1,406 @@
+//! Element-wise sigmoid kernels: BCE and focal terms, Dice-type sums and gradients.
+//!
+//! Every element function starts from `e = e^{-|x|}` (one `exp`) and `l = ln(1 + e)` (one
+//! `ln_1p`), from which `σ(x)`, `σ(-x)`, `softplus(x) = max(x,0) + l` and
+//! `softplus(-x) = max(-x,0) + l` all follow without overflow or cancellation.
+
+use super::{FOLD, LANES, fold, sel};
+use crate::math::{exp, ln, ln_1p, sigmoid, softplus};
+use multiversion::multiversion;
+
+/// `(σ(x), σ(-x), e^{-|x|}, σ(|x|), ln(1 + e^{-|x|}))`.
+///
+/// `math::sigmoid(±x)` and the explicit `e` evaluate the same `exp(-|x|)`; the functions
+/// are pure and inlined, so the compiler computes it once.
+#[inline(always)]
+pub(crate) fn parts(x: f32) -> (f32, f32, f32, f32, f32) {
+    let e = exp(-x.abs());
+    let a = sigmoid(x);
+    let b = sigmoid(-x);
+    (a, b, e, a.max(b), ln_1p(e))
+}
+
+/// A per-element loss term of a sigmoid loss.
+pub(crate) trait SigmoidTerm: Sync {
+    /// Parameters of one channel.
+    type Row: Copy + Send + Sync;
+    /// The parameters of channel `c`.
+    fn row(&self, c: usize) -> Self::Row;
+    /// `(loss, ∂loss/∂x, σ(x), σ(-x))` for one element.
+    fn eval(row: Self::Row, x: f32, t: f32) -> (f32, f32, f32, f32);
+}
+
+/// No pixel term (pure Dice-type losses).
+pub(crate) struct NoTerm;
+
+impl SigmoidTerm for NoTerm {
+    type Row = ();
+    fn row(&self, _c: usize) {}
+    #[inline(always)]
+    fn eval(_row: (), x: f32, _t: f32) -> (f32, f32, f32, f32) {
+        let (a, b, ..) = parts(x);
+        (0.0, 0.0, a, b)
+    }
+}
+
+/// Binary cross-entropy with logits, `pos_weight` and label smoothing.
+#[derive(Debug, Clone)]
+pub(crate) struct BceTerm {
+    /// One value (all channels) or one per channel.
+    pub pos_weight: Vec<f32>,
+    /// Label smoothing `ε`: `t ← t(1-ε) + ε/2`.
+    pub smoothing: f32,
+}
+
+impl SigmoidTerm for BceTerm {
+    type Row = (f32, f32);
+    fn row(&self, c: usize) -> (f32, f32) {
+        let pw = if self.pos_weight.len() == 1 {
+            self.pos_weight[0]
+        } else {
+            self.pos_weight[c]
+        };
+        (pw, self.smoothing)
+    }
+    #[inline(always)]
+    fn eval((pw, ls): (f32, f32), x: f32, t: f32) -> (f32, f32, f32, f32) {
+        let t = t * (1.0 - ls) + 0.5 * ls;
+        let (a, b, ..) = parts(x);
+        let sp_pos = softplus(x); // -ln(1 - p)
+        let sp_neg = softplus(-x); // -ln p
+        let loss = (1.0 - t) * sp_pos + pw * t * sp_neg;
+        let grad = (1.0 - t) * a - pw * t * b;
+        (loss, grad, a, b)
+    }
+}
+
+/// Sigmoid focal loss, `α_t (1 - p_t)^γ BCE(x, t)` with `p_t = p t + (1 - p)(1 - t)` and
+/// `α_t = α₊ t + α₋ (1 - t)` (torchvision's convention, which also defines soft targets).
+///
+/// With `q = 1 - p_t = t σ(-x) + (1 - t) σ(x)` written as `σ(|x|)·(w_big + w_small e)`
+/// (`w_big` the weight of the larger of `σ(±x)`), `ln q` is exact in log space, so
+/// `q^γ = exp(γ ln q)` never sees `0^γ` and `γ < 1` stays finite. The gradient is
+/// `α_t q^γ [(σ(x) - t) + γ (1 - 2t) (σ(x)σ(-x)/q) BCE]`, where `σσ/q` is computed as
+/// `σ(|x|)·e/(w_big + w_small e)`, bounded by 1.
+#[derive(Debug, Clone)]
+pub(crate) struct FocalTerm {
+    /// `γ ≥ 0`.
+    pub gamma: f32,
+    /// Per channel `(α₊, α₋)` (already multiplied by the class weight); one entry = all.
+    pub alpha: Vec<(f32, f32)>,
+}
+
+/// The real-exponent focal term.
+pub(crate) struct FocalReal;
+/// The integer-exponent focal term (`q^K` by multiplication, no `exp`/`ln`).
+pub(crate) struct FocalInt<const K: u32>;
+
+#[inline(always)]
+fn focal_common(x: f32, t: f32) -> (f32, f32, f32, f32, f32, f32, bool, f32) {
+    let (a, b, e, r, l) = parts(x);
+    let sp_pos = x.max(0.0) + l;
+    let sp_neg = (-x).max(0.0) + l;
+    let bce = (1.0 - t) * sp_pos + t * sp_neg;
+    let pos = x >= 0.0;
+    let w_big = sel(pos, 1.0 - t, t);
+    let w_small = sel(pos, t, 1.0 - t);
+    let den = w_big + w_small * e;
+    let big_zero = w_big == 0.0;
+    // σσ/q; when w_big = 0 the ratio e/den is exactly 1 (and 0/0 once e underflows).
+    let ratio = r * sel(big_zero, 1.0, e / den);
+    (a, b, e, l, bce, den, big_zero, ratio)
+}
+
+impl FocalTerm {
+    pub(crate) fn row_of(&self, c: usize) -> (f32, f32, f32) {
+        let (ap, an) = if self.alpha.len() == 1 {
+            self.alpha[0]
+        } else {
+            self.alpha[c]
+        };
+        (self.gamma, ap, an)
+    }
+}
+
+/// A focal term specialised on how `q^γ` is computed.
+pub(crate) struct Focal<P>(pub FocalTerm, pub std::marker::PhantomData<P>);
+
+impl SigmoidTerm for Focal<FocalReal> {
+    type Row = (f32, f32, f32);
+    fn row(&self, c: usize) -> Self::Row {
+        self.0.row_of(c)
+    }
+    #[inline(always)]
+    fn eval((gamma, ap, an): Self::Row, x: f32, t: f32) -> (f32, f32, f32, f32) {
+        let (a, b, _e, l, bce, den, big_zero, ratio) = focal_common(x, t);
+        let lnq = -l + sel(big_zero, -x.abs(), ln(den));
+        let m = exp(gamma * lnq);
+        let at = ap * t + an * (1.0 - t);
+        let loss = at * m * bce;
+        let grad = at * m * ((a - t) + gamma * (1.0 - 2.0 * t) * ratio * bce);
+        (loss, grad, a, b)
+    }
+}
+
+impl<const K: u32> SigmoidTerm for Focal<FocalInt<K>> {
+    type Row = (f32, f32, f32);
+    fn row(&self, c: usize) -> Self::Row {
+        self.0.row_of(c)
+    }
+    #[inline(always)]
+    fn eval((_gamma, ap, an): Self::Row, x: f32, t: f32) -> (f32, f32, f32, f32) {
+        let (a, b, _e, l, bce, den, _big_zero, ratio) = focal_common(x, t);
+        // q = σ(|x|)·den; σ(|x|) = 1/(1+e) = exp(-l) but r is cheaper: recompute from a, b.
+        let q = a.max(b) * den;
+        let mut m = 1.0f32;
+        let mut k = 0;
+        while k < K {
+            m *= q;
+            k += 1;
+        }
+        let _ = l;
+        let gamma = K as f32;
+        let at = ap * t + an * (1.0 - t);
+        let loss = at * m * bce;
+        let grad = at * m * ((a - t) + gamma * (1.0 - 2.0 * t) * ratio * bce);
+        (loss, grad, a, b)
+    }
+}
+
+/// Copies a tail of `len < LANES` elements into padded lanes.
+#[inline(always)]
+fn pad(src: &[f32]) -> [f32; LANES] {
+    let mut out = [0.0; LANES];
+    out[..src.len()].copy_from_slice(src);
+    out
+}
+
+/// Pixel loss only: returns `Σ loss`, writes `scale·∂loss/∂x` into `g` when given.
+#[inline(always)]
+fn pixel_unit_body<T: SigmoidTerm>(
+    row: T::Row,
+    x: &[f32],
+    t: &[f32],
+    g: Option<&mut [f32]>,
+    scale: f32,
+) -> f64 {
+    let mut acc = [0f32; LANES];
+    let mut total = 0f64;
+    let full = x.len() / LANES * LANES;
+    let (xh, xt) = x.split_at(full);
+    let (th, tt) = t.split_at(full);
+    match g {
+        Some(g) => {
+            let (gh, gt) = g.split_at_mut(full);
+            for (k, ((xc, tc), gc)) in xh
+                .chunks_exact(LANES)
+                .zip(th.chunks_exact(LANES))
+                .zip(gh.chunks_exact_mut(LANES))
+                .enumerate()
+            {
+                for l in 0..LANES {
+                    let (lo, d, _, _) = T::eval(row, xc[l], tc[l]);
+                    acc[l] += lo;
+                    gc[l] = scale * d;
+                }
+                if k % FOLD == FOLD - 1 {
+                    total += fold(&mut acc);
+                }
+            }
+            let (xp, tp) = (pad(xt), pad(tt));
+            for l in 0..xt.len() {
+                let (lo, d, _, _) = T::eval(row, xp[l], tp[l]);
+                acc[l] += lo;
+                gt[l] = scale * d;
+            }
+        }
+        None => {
+            for (k, (xc, tc)) in xh
+                .chunks_exact(LANES)
+                .zip(th.chunks_exact(LANES))
+                .enumerate()
+            {
+                for l in 0..LANES {
+                    acc[l] += T::eval(row, xc[l], tc[l]).0;
+                }
+                if k % FOLD == FOLD - 1 {
+                    total += fold(&mut acc);
+                }
+            }
+            for l in 0..xt.len() {
+                acc[l] += T::eval(row, xt[l], tt[l]).0;
+            }
+        }
+    }
+    total + fold(&mut acc)
+}
+
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
+fn pixel_unit_simd<T: SigmoidTerm>(
+    row: T::Row,
+    x: &[f32],
+    t: &[f32],
+    g: Option<&mut [f32]>,
+    scale: f32,
+) -> f64 {
+    pixel_unit_body::<T>(row, x, t, g, scale)
+}
+
+/// See [`pixel_unit_body`].
+pub(crate) fn pixel_unit<T: SigmoidTerm>(
+    row: T::Row,
+    x: &[f32],
+    t: &[f32],
+    g: Option<&mut [f32]>,
+    scale: f32,
+) -> f64 {
+    if super::simd_enabled() {
+        pixel_unit_simd::<T>(row, x, t, g, scale)
+    } else {
+        pixel_unit_body::<T>(row, x, t, g, scale)
+    }
+}
+
+/// Pass 1 of a Dice-type loss: `[Σ loss, Σ p t, Σ p (or p²), Σ t (or t²)]`.
+#[inline(always)]
+fn pass1_unit_body<T: SigmoidTerm>(row: T::Row, x: &[f32], t: &[f32], squared: bool) -> [f64; 4] {
+    let mut acc = [[0f32; LANES]; 4];
+    let mut total = [0f64; 4];
+    let full = x.len() / LANES * LANES;
+    let (xh, xt) = x.split_at(full);
+    let (th, tt) = t.split_at(full);
+    let sq = sel(squared, 1.0, 0.0);
+    let step = |acc: &mut [[f32; LANES]; 4], xc: &[f32], tc: &[f32], n: usize| {
+        for l in 0..n {
+            let (lo, _, p, _) = T::eval(row, xc[l], tc[l]);
+            let tv = tc[l];
+            acc[0][l] += lo;
+            acc[1][l] += p * tv;
+            // p or p² without a branch: p·(1 + sq·(p − 1)).
+            acc[2][l] += p * (1.0 + sq * (p - 1.0));
+            acc[3][l] += tv * (1.0 + sq * (tv - 1.0));
+        }
+    };
+    for (k, (xc, tc)) in xh
+        .chunks_exact(LANES)
+        .zip(th.chunks_exact(LANES))
+        .enumerate()
+    {
+        step(&mut acc, xc, tc, LANES);
+        if k % FOLD == FOLD - 1 {
+            for i in 0..4 {
+                total[i] += fold(&mut acc[i]);
+            }
+        }
+    }
+    step(&mut acc, xt, tt, xt.len());
+    for i in 0..4 {
+        total[i] += fold(&mut acc[i]);
+    }
+    total
+}
+
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
+fn pass1_unit_simd<T: SigmoidTerm>(row: T::Row, x: &[f32], t: &[f32], squared: bool) -> [f64; 4] {
+    pass1_unit_body::<T>(row, x, t, squared)
+}
+
+/// See [`pass1_unit_body`].
+pub(crate) fn pass1_unit<T: SigmoidTerm>(
+    row: T::Row,
+    x: &[f32],
+    t: &[f32],
+    squared: bool,
+) -> [f64; 4] {
+    if super::simd_enabled() {
+        pass1_unit_simd::<T>(row, x, t, squared)
+    } else {
+        pass1_unit_body::<T>(row, x, t, squared)
+    }
+}
+
+/// Pass 2 of a Dice-type loss: `g = scale·∂pix/∂x + (A t + B·(1 or 2p))·σ(x)σ(-x)`.
+#[inline(always)]
+fn pass2_unit_body<T: SigmoidTerm>(
+    row: T::Row,
+    x: &[f32],
+    t: &[f32],
+    g: &mut [f32],
+    scale: f32,
+    coef: [f32; 2],
+    squared: bool,
+) {
+    let [ca, cb] = coef;
+    let sq = sel(squared, 1.0, 0.0);
+    let full = x.len() / LANES * LANES;
+    let (xh, xt) = x.split_at(full);
+    let (th, tt) = t.split_at(full);
+    let (gh, gt) = g.split_at_mut(full);
+    let step = |xc: &[f32], tc: &[f32], gc: &mut [f32], n: usize| {
+        for l in 0..n {
+            let (_, d, p, q) = T::eval(row, xc[l], tc[l]);
+            let dp = ca * tc[l] + cb * (1.0 + sq * (2.0 * p - 1.0));
+            gc[l] = scale * d + dp * p * q;
+        }
+    };
+    for ((xc, tc), gc) in xh
+        .chunks_exact(LANES)
+        .zip(th.chunks_exact(LANES))
+        .zip(gh.chunks_exact_mut(LANES))
+    {
+        step(xc, tc, gc, LANES);
+    }
+    step(xt, tt, gt, xt.len());
+}
+
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
+fn pass2_unit_simd<T: SigmoidTerm>(
+    row: T::Row,
+    x: &[f32],
+    t: &[f32],
+    g: &mut [f32],
+    scale: f32,
+    coef: [f32; 2],
+    squared: bool,
+) {
+    pass2_unit_body::<T>(row, x, t, g, scale, coef, squared)
+}
+
+/// See [`pass2_unit_body`].
+pub(crate) fn pass2_unit<T: SigmoidTerm>(
+    row: T::Row,
+    x: &[f32],
+    t: &[f32],
+    g: &mut [f32],
+    scale: f32,
+    coef: [f32; 2],
+    squared: bool,
+) {
+    if super::simd_enabled() {
+        pass2_unit_simd::<T>(row, x, t, g, scale, coef, squared)
+    } else {
+        pass2_unit_body::<T>(row, x, t, g, scale, coef, squared)
+    }
+}
+
+/// Element-wise map: writes each element's loss into `out`.
+#[inline(always)]
+fn map_unit_body<T: SigmoidTerm>(row: T::Row, x: &[f32], t: &[f32], out: &mut [f32]) {
+    for ((o, &xv), &tv) in out.iter_mut().zip(x).zip(t) {
+        *o = T::eval(row, xv, tv).0;
+    }
+}
+
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
+fn map_unit_simd<T: SigmoidTerm>(row: T::Row, x: &[f32], t: &[f32], out: &mut [f32]) {
+    map_unit_body::<T>(row, x, t, out)
+}
+
+/// See [`map_unit_body`].
+pub(crate) fn map_unit<T: SigmoidTerm>(row: T::Row, x: &[f32], t: &[f32], out: &mut [f32]) {
+    if super::simd_enabled() {
+        map_unit_simd::<T>(row, x, t, out)
+    } else {
+        map_unit_body::<T>(row, x, t, out)
+    }
+}
