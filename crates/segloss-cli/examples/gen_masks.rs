@@ -52,7 +52,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         write_png(&out.join(format!("truth/tile_{i:04}.png")), size, &truth)?;
         write_png(&out.join(format!("pred/tile_{i:04}.png")), size, &pred)?;
     }
-    println!("wrote {n} pairs of {size}x{size} masks under {}", out.display());
+    println!(
+        "wrote {n} pairs of {size}x{size} masks under {}",
+        out.display()
+    );
     Ok(())
 }
 
@@ -63,7 +66,11 @@ fn fill(mask: &mut [u8], size: usize, x: usize, y: usize, w: usize, h: usize) {
 }
 
 fn write_png(path: &Path, size: usize, data: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
-    let mut enc = png::Encoder::new(BufWriter::new(File::create(path)?), size as u32, size as u32);
+    let mut enc = png::Encoder::new(
+        BufWriter::new(File::create(path)?),
+        size as u32,
+        size as u32,
+    );
     enc.set_color(png::ColorType::Grayscale);
     enc.set_depth(png::BitDepth::Eight);
     let mut w = enc.write_header()?;

@@ -13,9 +13,9 @@ use clap::{Parser, Subcommand};
 
 mod eval;
 mod merge;
-mod usage;
 mod predict;
 mod train;
+mod usage;
 
 /// Segmentation losses and metrics for imbalanced data.
 #[derive(Debug, Parser)]

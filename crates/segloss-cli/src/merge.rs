@@ -18,7 +18,9 @@ use crate::usage_bail;
 
 /// Combine `eval --save-state` files of all shards into one report.
 #[derive(Debug, Clone, Args)]
-#[command(after_help = "Example:\n  for i in 0 1 2 3; do segloss eval --pred p/ --truth t/ --shard $i/4 --save-state s$i.json; done\n  segloss merge s*.json --format json --out report.json")]
+#[command(
+    after_help = "Example:\n  for i in 0 1 2 3; do segloss eval --pred p/ --truth t/ --shard $i/4 --save-state s$i.json; done\n  segloss merge s*.json --format json --out report.json"
+)]
 pub struct MergeArgs {
     /// State files written by `segloss eval --save-state`, one per shard.
     #[arg(value_name = "STATE", required = true)]

@@ -12,9 +12,11 @@ use super::decode::DecodeLimits;
 /// Exit codes: 0 every pair was scored; 1 some files failed (each is reported, the rest are
 /// scored) or nothing could be scored; 2 usage error (nothing was read or written).
 #[derive(Debug, Clone, Args)]
-#[command(after_help = "Examples:\n  segloss eval --pred out/ --truth masks/\n  \
+#[command(
+    after_help = "Examples:\n  segloss eval --pred out/ --truth masks/\n  \
     segloss eval --pred probs/ --truth masks/ --threshold 0.5 --objects --format json --out report.json\n  \
-    segloss eval --pred p/ --truth t/ --shard 3/16 --save-state shard-3.json   # then: segloss merge shard-*.json")]
+    segloss eval --pred p/ --truth t/ --shard 3/16 --save-state shard-3.json   # then: segloss merge shard-*.json"
+)]
 pub struct EvalArgs {
     /// Folder of predicted masks (PNG or TIFF), searched recursively.
     #[arg(long, value_name = "DIR")]

@@ -249,9 +249,9 @@ fn decode_tiff<R: Read + Seek>(reader: R, limits: &DecodeLimits) -> Result<Raste
             bit_depth,
             num_samples: 1,
         } => bit_depth,
-        ColorType::Palette(_) => bail!(
-            "palette TIFF is not supported; store class indices as an 8- or 16-bit gray band"
-        ),
+        ColorType::Palette(_) => {
+            bail!("palette TIFF is not supported; store class indices as an 8- or 16-bit gray band")
+        }
         other => bail!("TIFF is {other:?}; expected a single band (gray) mask"),
     };
     // The whole image is one decoding buffer; allow exactly what the header declared (4 bytes
@@ -350,7 +350,13 @@ mod tests {
     fn png_gray16_is_big_endian_in_file() {
         let vals: [u16; 3] = [0, 1, 65535];
         let data: Vec<u8> = vals.iter().flat_map(|v| v.to_be_bytes()).collect();
-        let bytes = png_bytes(3, 1, png::ColorType::Grayscale, png::BitDepth::Sixteen, &data);
+        let bytes = png_bytes(
+            3,
+            1,
+            png::ColorType::Grayscale,
+            png::BitDepth::Sixteen,
+            &data,
+        );
         let r = decode(Cursor::new(bytes), &DecodeLimits::default()).unwrap();
         assert_eq!(r.samples, Samples::U16(vals.to_vec()));
     }
@@ -400,7 +406,10 @@ mod tests {
         bytes.extend(crc32(&ihdr).to_be_bytes());
         let e = decode(Cursor::new(bytes), &DecodeLimits::default()).unwrap_err();
         let msg = format!("{e:#}");
-        assert!(msg.contains("100000x100000") && msg.contains("limit"), "{msg}");
+        assert!(
+            msg.contains("100000x100000") && msg.contains("limit"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -153,7 +153,9 @@ impl LabelRule {
             && matches!(self.encoding, Encoding::Threshold(_))
             && kind == SampleKind::Palette
         {
-            bail!("--threshold needs a gray or float probability map, but the prediction is a palette image");
+            bail!(
+                "--threshold needs a gray or float probability map, but the prediction is a palette image"
+            );
         }
         let max = raster.gray_max().unwrap_or(u32::MAX);
         let narrow = self.narrow();
@@ -223,8 +225,7 @@ impl LabelRule {
                     if !s.is_finite() {
                         return Err(bad(i, s.to_string()));
                     }
-                    let l = if side == Side::Truth && self.ignore.is_some_and(|g| s == g as f32)
-                    {
+                    let l = if side == Side::Truth && self.ignore.is_some_and(|g| s == g as f32) {
                         sentinel
                     } else {
                         match (self.encoding, side) {
@@ -325,7 +326,9 @@ mod tests {
 
     #[test]
     fn binary_accepts_0_1_and_0_255() {
-        let l = BINARY.to_labels(gray8(vec![0, 255, 1, 0]), Side::Truth).unwrap();
+        let l = BINARY
+            .to_labels(gray8(vec![0, 255, 1, 0]), Side::Truth)
+            .unwrap();
         assert_eq!(l, Labels::U8(vec![0, 1, 1, 0]));
     }
 
@@ -354,7 +357,9 @@ mod tests {
             ignore: None,
         };
         // 127/255 < 0.5 <= 128/255
-        let l = rule.to_labels(gray8(vec![0, 127, 128, 255]), Side::Pred).unwrap();
+        let l = rule
+            .to_labels(gray8(vec![0, 127, 128, 255]), Side::Pred)
+            .unwrap();
         assert_eq!(l, Labels::U8(vec![0, 0, 1, 1]));
         let f = Raster {
             width: 3,
@@ -381,7 +386,9 @@ mod tests {
             encoding: Encoding::Classes(3),
             ignore: Some(255),
         };
-        let l = rule.to_labels(gray8(vec![0, 2, 255, 1]), Side::Truth).unwrap();
+        let l = rule
+            .to_labels(gray8(vec![0, 2, 255, 1]), Side::Truth)
+            .unwrap();
         assert_eq!(l, Labels::U8(vec![0, 2, 255, 1]));
         let e = rule.to_labels(gray8(vec![0, 3]), Side::Truth).unwrap_err();
         assert!(e.to_string().contains("below 3"), "{e}");

@@ -272,7 +272,9 @@ mod tests {
             let (w, h) = (13, 9);
             let m: Vec<bool> = (0..w * h)
                 .map(|_| {
-                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    state = state
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
                     (state >> 33) % 3 == 0
                 })
                 .collect();
@@ -324,7 +326,14 @@ mod tests {
         let (t, w) = labels(&["##....##", "##....##", "........", "........"]);
         let (p, _) = labels(&["###....#", "#.......", "........", "..##...."]);
         let c = count_objects(&t, &p, w, 255, &RULE);
-        assert_eq!(c, ObjectCounts { tp: 1, fp: 2, fn_: 1 });
+        assert_eq!(
+            c,
+            ObjectCounts {
+                tp: 1,
+                fp: 2,
+                fn_: 1
+            }
+        );
         assert_eq!(c.precision(), 1.0 / 3.0);
         assert_eq!(c.recall(), 0.5);
         assert_eq!(c.f1(), 2.0 / 5.0);
@@ -334,15 +343,26 @@ mod tests {
     fn min_area_drops_small_components_from_both() {
         let (t, w) = labels(&["#...##", "....##"]);
         let (p, _) = labels(&["...###", "....##"]);
-        let rule = ObjectRule { min_area: 2, ..RULE };
+        let rule = ObjectRule {
+            min_area: 2,
+            ..RULE
+        };
         // Truth's single pixel is dropped; the 4-pixel block matches the 5-pixel one (IoU 0.8).
         assert_eq!(
             count_objects(&t, &p, w, 255, &rule),
-            ObjectCounts { tp: 1, fp: 0, fn_: 0 }
+            ObjectCounts {
+                tp: 1,
+                fp: 0,
+                fn_: 0
+            }
         );
         assert_eq!(
             count_objects(&t, &p, w, 255, &RULE),
-            ObjectCounts { tp: 1, fp: 0, fn_: 1 }
+            ObjectCounts {
+                tp: 1,
+                fp: 0,
+                fn_: 1
+            }
         );
     }
 
@@ -352,7 +372,11 @@ mod tests {
         let p = Labels::U8(vec![1, 1, 0, 1]);
         assert_eq!(
             count_objects(&t, &p, 2, 255, &RULE),
-            ObjectCounts { tp: 1, fp: 0, fn_: 0 }
+            ObjectCounts {
+                tp: 1,
+                fp: 0,
+                fn_: 0
+            }
         );
     }
 

@@ -84,7 +84,10 @@ type Listing = BTreeMap<String, Vec<(String, PathBuf)>>;
 
 fn split_ambiguous(
     listing: Listing,
-) -> (BTreeMap<String, (String, PathBuf)>, Vec<(String, Vec<String>)>) {
+) -> (
+    BTreeMap<String, (String, PathBuf)>,
+    Vec<(String, Vec<String>)>,
+) {
     let mut unique = BTreeMap::new();
     let mut ambiguous = Vec::new();
     for (key, mut files) in listing {

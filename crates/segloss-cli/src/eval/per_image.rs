@@ -65,8 +65,7 @@ pub fn write(state: &RunState, w: &mut dyn Write) -> Result<()> {
             let correct: u64 = img.counts.iter().map(|c| c.tp).sum();
             let accuracy = (total > 0).then(|| correct as f64 / total as f64);
             let macro_f1 = average(&img.counts, None, Metric::F1, Average::Macro, &conv)?.value();
-            let macro_iou =
-                average(&img.counts, None, Metric::Iou, Average::Macro, &conv)?.value();
+            let macro_iou = average(&img.counts, None, Metric::Iou, Average::Macro, &conv)?.value();
             line.push_str(&format!(
                 "{},{},{}",
                 csv_num(accuracy),

@@ -94,7 +94,9 @@ impl EvalArgs {
             }
             (Some(t), None | Some(2)) => Encoding::Threshold(t),
             (Some(_), Some(k)) => {
-                usage_bail!("--threshold makes binary masks; it cannot be combined with --classes {k}")
+                usage_bail!(
+                    "--threshold makes binary masks; it cannot be combined with --classes {k}"
+                )
             }
             (None, Some(k)) => Encoding::Classes(k),
             (None, None) => Encoding::Binary,
@@ -157,7 +159,9 @@ impl EvalArgs {
                 || self.overlays.is_some()
                 || self.save_state.is_some()
             {
-                usage_bail!("--decode-only is a timing mode and writes nothing; drop the output options");
+                usage_bail!(
+                    "--decode-only is a timing mode and writes nothing; drop the output options"
+                );
             }
             RunMode::DecodeOnly
         } else {
@@ -237,12 +241,7 @@ fn input_dir(path: &Path, name: &str) -> Result<PathBuf> {
     resolve(path)
 }
 
-fn output_file(
-    path: &Path,
-    name: &str,
-    inputs: &[&PathBuf],
-    overwrite: Overwrite,
-) -> Result<()> {
+fn output_file(path: &Path, name: &str, inputs: &[&PathBuf], overwrite: Overwrite) -> Result<()> {
     let r = resolve(path)?;
     for root in inputs {
         if r.starts_with(root) {
@@ -254,7 +253,10 @@ fn output_file(
         }
     }
     if r.is_dir() {
-        usage_bail!("{name} {}: is a folder, expected a file name", path.display());
+        usage_bail!(
+            "{name} {}: is a folder, expected a file name",
+            path.display()
+        );
     }
     if r.exists() && overwrite == Overwrite::Refuse {
         usage_bail!(

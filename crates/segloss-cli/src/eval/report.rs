@@ -325,13 +325,7 @@ impl Report {
             writeln!(
                 w,
                 "objects,{},{},{},{},,,{},{},{},",
-                rule.class,
-                o.tp,
-                o.fp,
-                o.fn_,
-                o.precision,
-                o.recall,
-                o.f1
+                rule.class, o.tp, o.fp, o.fn_, o.precision, o.recall, o.f1
             )?;
         }
         Ok(())

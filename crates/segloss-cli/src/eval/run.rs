@@ -122,10 +122,7 @@ pub fn run(plan: &Plan) -> Result<Outcome> {
     }
 
     if plan.mode == RunMode::DecodeOnly {
-        let pixels: u64 = selected
-            .iter()
-            .len()
-            .saturating_sub(failures.len()) as u64;
+        let pixels: u64 = selected.iter().len().saturating_sub(failures.len()) as u64;
         println!(
             "decode-only: {} pair(s) decoded ({} failed) in {:.3} s",
             pixels,
@@ -136,7 +133,14 @@ pub fn run(plan: &Plan) -> Result<Outcome> {
     }
 
     let settings = Settings::new(&plan.rule, plan.objects);
-    let state = RunState::new(settings, plan.shard, pairs_total, images, failures, unpaired);
+    let state = RunState::new(
+        settings,
+        plan.shard,
+        pairs_total,
+        images,
+        failures,
+        unpaired,
+    );
     if !state.failures.is_empty() {
         eprintln!(
             "{} of {} pair(s) failed (listed above and in the JSON report)",
@@ -216,7 +220,9 @@ fn score_pair(p: &Pair, plan: &Plan) -> Result<Scored> {
         );
     }
     if plan.mode == RunMode::DecodeOnly {
-        return Ok(Scored::Decoded(u64::from(pred.width) * u64::from(pred.height)));
+        return Ok(Scored::Decoded(
+            u64::from(pred.width) * u64::from(pred.height),
+        ));
     }
     let (width, height) = (truth.width, truth.height);
     let truth_l = labels(plan, truth, Side::Truth, &p.truth)?;

@@ -229,7 +229,9 @@ impl RunState {
                 );
             }
             if s.unpaired != first.unpaired {
-                bail!("{name}: its list of unpaired files differs from {first_name}'s; were the shards run on the same folders?");
+                bail!(
+                    "{name}: its list of unpaired files differs from {first_name}'s; were the shards run on the same folders?"
+                );
             }
             if !seen.insert(s.shard.index) {
                 bail!("{name}: shard {} is given twice", s.shard);
@@ -240,7 +242,10 @@ impl RunState {
             .map(|i| format!("{i}/{count}"))
             .collect();
         if !missing.is_empty() {
-            bail!("missing shard(s) {}; a merge needs every shard of the run", missing.join(", "));
+            bail!(
+                "missing shard(s) {}; a merge needs every shard of the run",
+                missing.join(", ")
+            );
         }
         let settings = first.settings.clone();
         let pairs_total = first.pairs_total;

@@ -6,8 +6,8 @@
 use burn::module::Module;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor, TensorData};
-use serde::Serialize;
 use segloss::metrics::{BinaryConfusion, Counts};
+use serde::Serialize;
 
 use super::dataset::{CHANNELS, TileSet};
 use super::model::UNet;

@@ -99,7 +99,12 @@ pub fn load(dir: &Path, tile: usize, val_fraction: f64, seed: u64) -> Result<Loa
         .iter()
         .map(|r| format!("images/{r}"))
         .chain(pairing.unmatched_truth.iter().map(|r| format!("masks/{r}")))
-        .chain(pairing.ambiguous.iter().map(|(k, _)| format!("{k} (ambiguous)")))
+        .chain(
+            pairing
+                .ambiguous
+                .iter()
+                .map(|(k, _)| format!("{k} (ambiguous)")),
+        )
         .collect();
     unmatched.sort();
     let mut train = TileSet {

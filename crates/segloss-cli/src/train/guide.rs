@@ -9,12 +9,16 @@
 //!   and Dice, each multiplied by the pixel count so that BCE's mean-reduced gradient reads as
 //!   its per-pixel value `p − 1`.
 //!
-//! The curves are the closed forms of the losses as the guide writes them (Dice with
-//! `ε = 1` in numerator and denominator).
+//! The gradients come from segloss's own loss kernels (`segloss::loss`, default settings:
+//! Dice with smoothing 1e-5, per image; BCE and focal mean-reduced), run on the figure's
+//! tile; the focal curves are the closed form, checked against the kernel in the tests.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+
+use segloss::Shape;
+use segloss::loss::{BceConfig, DiceConfig, FocalAlpha, FocalConfig, Loss, Targets};
 
 use crate::Outcome;
 
@@ -32,42 +36,67 @@ pub struct PlotGuideArgs {
 }
 
 /// Pixels of the tile in the Dice-gradient figure (64×64).
-const PIXELS: f64 = 4096.0;
+const PIXELS: usize = 4096;
 /// Foreground pixels in it (5 %).
-const FOREGROUND: f64 = 205.0;
+const FOREGROUND: usize = 205;
 /// Prediction on every background pixel.
 const BACKGROUND_P: f64 = 0.05;
-/// Dice smoothing term.
-const EPS: f64 = 1.0;
 
 /// Focal loss of a pixel whose true class has probability `pt` (no α).
 pub fn focal(pt: f64, gamma: f64) -> f64 {
     -(1.0 - pt).powf(gamma) * pt.ln()
 }
 
-/// `∂L_dice/∂p` of one foreground and one background pixel when every foreground pixel is
-/// predicted at `p` (the figure's tile).
-pub fn dice_grad_p(p: f64) -> (f64, f64) {
-    let i = FOREGROUND * p;
-    let sum_p = FOREGROUND * p + (PIXELS - FOREGROUND) * BACKGROUND_P;
-    let d = sum_p + FOREGROUND + EPS;
-    let num = 2.0 * i + EPS;
-    // L = 1 − num/d; ∂num/∂p_k = 2 t_k, ∂d/∂p_k = 1.
-    let fg = -(2.0 * d - num) / (d * d);
-    let bg = num / (d * d);
-    (fg, bg)
+fn logit(p: f64) -> f32 {
+    (p / (1.0 - p)).ln() as f32
 }
 
-/// Magnitude of the gradient reaching a foreground pixel's logit, times the pixel count:
-/// (BCE, focal with α = 0.25 and γ = 2, Dice).
-pub fn logit_grads(p: f64) -> (f64, f64, f64) {
-    let bce = 1.0 - p;
-    // d/dx of −α (1−p)^γ log p with dp/dx = p(1−p):
-    // α (1−p)^γ [γ p log p − (1 − p)].
-    let (alpha, gamma) = (0.25, 2.0);
-    let focal = (alpha * (1.0 - p).powf(gamma) * (gamma * p * p.ln() - (1.0 - p))).abs();
-    let dice = dice_grad_p(p).0.abs() * p * (1.0 - p) * PIXELS;
-    (bce, focal, dice)
+/// `∂loss/∂logit` over the figure's tile (foreground pixels first, all predicted at `p`),
+/// computed by `loss`'s kernel.
+fn tile_gradient(loss: &dyn Loss, p: f64) -> Result<Vec<f32>> {
+    let logits: Vec<f32> = (0..PIXELS)
+        .map(|i| logit(if i < FOREGROUND { p } else { BACKGROUND_P }))
+        .collect();
+    let targets: Vec<f32> = (0..PIXELS)
+        .map(|i| if i < FOREGROUND { 1.0 } else { 0.0 })
+        .collect();
+    let shape = Shape::new(&[1, 1, PIXELS])?;
+    let mut grad = vec![0.0f32; PIXELS];
+    loss.forward(&logits, Targets::Dense(&targets), &shape, Some(&mut grad))?;
+    Ok(grad)
+}
+
+/// The three losses of the figure: BCE, focal (α 0.25, γ 2), Dice (segloss defaults).
+fn figure_losses() -> Result<[Box<dyn Loss>; 3]> {
+    Ok([
+        Box::new(BceConfig::new().init()?),
+        Box::new(
+            FocalConfig::new()
+                .with_gamma(2.0)
+                .with_alpha(FocalAlpha::Balanced(0.25))
+                .init()?,
+        ),
+        Box::new(DiceConfig::new().init()?),
+    ])
+}
+
+/// `∂L_dice/∂p` of one foreground and one background pixel when every foreground pixel is
+/// predicted at `p` (the figure's tile): the kernel's logit gradient divided by `σ'(x)`.
+fn dice_grad_p(dice: &dyn Loss, p: f64) -> Result<(f64, f64)> {
+    let g = tile_gradient(dice, p)?;
+    Ok((
+        f64::from(g[0]) / (p * (1.0 - p)),
+        f64::from(g[PIXELS - 1]) / (BACKGROUND_P * (1.0 - BACKGROUND_P)),
+    ))
+}
+
+/// `|∂L/∂logit|` of one foreground pixel times the pixel count, for each loss.
+fn logit_grads(losses: &[Box<dyn Loss>; 3], p: f64) -> Result<[f64; 3]> {
+    let mut out = [0.0; 3];
+    for (o, l) in out.iter_mut().zip(losses) {
+        *o = f64::from(tile_gradient(l.as_ref(), p)?[0]).abs() * PIXELS as f64;
+    }
+    Ok(out)
 }
 
 /// Runs `segloss plot-guide`.
@@ -104,29 +133,27 @@ pub fn run(args: &PlotGuideArgs) -> Result<Outcome> {
     )?;
 
     let ps: Vec<f64> = (1..100).map(|i| f64::from(i) / 100.0).collect();
+    let losses = figure_losses()?;
+    let dice_p = ps
+        .iter()
+        .map(|&p| dice_grad_p(losses[2].as_ref(), p))
+        .collect::<Result<Vec<_>>>()?;
+    let by_logit = ps
+        .iter()
+        .map(|&p| logit_grads(&losses, p))
+        .collect::<Result<Vec<_>>>()?;
+    let series = |label: &str, f: &dyn Fn(usize) -> f64| Series {
+        label: label.into(),
+        points: ps.iter().enumerate().map(|(i, &p)| (p, f(i))).collect(),
+    };
     let left = [
-        Series {
-            label: "foreground pixel".into(),
-            points: ps.iter().map(|&p| (p, dice_grad_p(p).0)).collect(),
-        },
-        Series {
-            label: "background pixel".into(),
-            points: ps.iter().map(|&p| (p, dice_grad_p(p).1)).collect(),
-        },
+        series("foreground pixel", &|i| dice_p[i].0),
+        series("background pixel", &|i| dice_p[i].1),
     ];
     let right = [
-        Series {
-            label: "BCE".into(),
-            points: ps.iter().map(|&p| (p, logit_grads(p).0)).collect(),
-        },
-        Series {
-            label: "focal (α .25, γ 2)".into(),
-            points: ps.iter().map(|&p| (p, logit_grads(p).1)).collect(),
-        },
-        Series {
-            label: "Dice".into(),
-            points: ps.iter().map(|&p| (p, logit_grads(p).2)).collect(),
-        },
+        series("BCE", &|i| by_logit[i][0]),
+        series("focal (α .25, γ 2)", &|i| by_logit[i][1]),
+        series("Dice", &|i| by_logit[i][2]),
     ];
     let lo = left
         .iter()
@@ -187,17 +214,44 @@ mod tests {
     }
 
     #[test]
-    fn dice_gradient_matches_finite_differences() {
-        // L(p) as a function of one foreground pixel's prediction, the others fixed at p.
-        let loss = |p: f64, pk: f64| {
-            let i = FOREGROUND * p - p + pk;
-            let sum_p = FOREGROUND * p - p + pk + (PIXELS - FOREGROUND) * BACKGROUND_P;
-            1.0 - (2.0 * i + EPS) / (sum_p + FOREGROUND + EPS)
+    fn focal_curve_matches_the_kernel() {
+        for (pt, gamma) in [(0.3, 2.0f32), (0.8, 0.5), (0.6, 5.0)] {
+            let f = FocalConfig::new()
+                .with_gamma(gamma)
+                .with_alpha(FocalAlpha::None)
+                .init()
+                .unwrap();
+            let shape = Shape::new(&[1, 1, 1]).unwrap();
+            let v = f
+                .forward(&[logit(pt)], Targets::Dense(&[1.0]), &shape, None)
+                .unwrap();
+            let expected = focal(pt, f64::from(gamma));
+            assert!(
+                (v - expected).abs() < 1e-5 * expected.max(1.0),
+                "{v} vs {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn dice_gradient_has_the_expected_signs_and_size() {
+        let losses = figure_losses().unwrap();
+        // Closed form with segloss's default smoothing (1e-5), per image.
+        let closed = |p: f64| {
+            let (n, f, q, s) = (PIXELS as f64, FOREGROUND as f64, BACKGROUND_P, 1e-5);
+            let d = f * p + (n - f) * q + f + s;
+            let num = 2.0 * f * p + s;
+            (-(2.0 * d - num) / (d * d), num / (d * d))
         };
         for p in [0.1, 0.5, 0.9] {
-            let h = 1e-6;
-            let fd = (loss(p, p + h) - loss(p, p - h)) / (2.0 * h);
-            assert!((fd - dice_grad_p(p).0).abs() < 1e-9, "p {p}: {fd}");
+            let (fg, bg) = dice_grad_p(losses[2].as_ref(), p).unwrap();
+            let (cf, cb) = closed(p);
+            assert!(fg < 0.0 && bg > 0.0);
+            assert!((fg - cf).abs() < 1e-3 * cf.abs(), "p {p}: {fg} vs {cf}");
+            assert!((bg - cb).abs() < 1e-3 * cb.abs(), "p {p}: {bg} vs {cb}");
         }
+        // BCE's mean-reduced gradient times the pixel count is 1 − p on a positive pixel.
+        let g = logit_grads(&losses, 0.3).unwrap();
+        assert!((g[0] - 0.7).abs() < 1e-4, "{}", g[0]);
     }
 }
