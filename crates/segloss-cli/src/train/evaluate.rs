@@ -91,7 +91,7 @@ pub fn predict_probabilities(
     let probs = sigmoid(model.forward(input));
     let flat: Vec<f32> = probs
         .into_data()
-        .into_vec()
+        .try_into_vec::<f32>()
         .expect("a float tensor converts to f32");
     flat.chunks(height * width).map(<[f32]>::to_vec).collect()
 }

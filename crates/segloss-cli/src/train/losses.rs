@@ -101,7 +101,9 @@ impl std::str::FromStr for LossSpec {
     }
 }
 
-/// The default comparison: BCE, alpha-balanced BCE, focal, Dice, Dice + BCE, Dice + focal.
+/// The default comparison: BCE, alpha-balanced BCE, focal, Dice, Dice + BCE, Dice + focal
+/// (the same list as `--losses`' default).
+#[cfg(test)]
 pub fn default_losses() -> Vec<LossSpec> {
     [
         "bce",

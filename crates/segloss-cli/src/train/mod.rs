@@ -28,7 +28,7 @@ use serde::Serialize;
 use crate::Outcome;
 use device::DeviceChoice;
 use evaluate::EvalOptions;
-use losses::{LossParams, LossSpec, default_losses};
+use losses::{LossParams, LossSpec};
 use model::UNetConfig;
 use plots::{Chart, PanelRow, Series};
 use report::{Machine, Report, Summary};
