@@ -195,10 +195,11 @@ mod tests {
         assert_eq!(y.dims(), [2, 1, 16, 16]);
         // enc0: 3·4·9 + 4·4·9, enc1: 4·8·9 + 8·8·9, bottleneck: 8·16·9 + 16·16·9,
         // ups: 16·8·4+8, 8·4·4+4, dec1: 16·8·9 + 8·8·9, dec0: 8·4·9 + 4·4·9,
-        // batch norms: 2 params × channels, head: 4 + 1.
+        // batch norms: 4 values × channels (γ, β, and the running mean and variance, which
+        // burn's `num_params` counts too), head: 4 + 1.
         let convs = 9 * (12 + 16 + 32 + 64 + 128 + 256 + 128 + 64 + 32 + 16);
         let ups = 16 * 8 * 4 + 8 + 8 * 4 * 4 + 4;
-        let norms = 2 * (4 + 4 + 8 + 8 + 16 + 16 + 8 + 8 + 4 + 4);
+        let norms = 4 * (4 + 4 + 8 + 8 + 16 + 16 + 8 + 8 + 4 + 4);
         assert_eq!(net.num_params(), convs + ups + norms + 5);
     }
 
