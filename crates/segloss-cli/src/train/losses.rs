@@ -7,7 +7,8 @@
 use std::fmt;
 
 use anyhow::{Context, Result, bail};
-use burn::tensor::{Int, Tensor};
+use burn::tensor::Tensor;
+use segloss_burn::loss::{BceLossConfig, DiceLossConfig, FocalAlpha, FocalLossConfig};
 
 /// One term of a loss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,59 +166,64 @@ impl LossParams {
 }
 
 impl LossSpec {
-    /// Checks that every term can be computed in this build.
+    /// Checks that every term can be computed (kept for future terms that need features).
     ///
     /// # Errors
-    /// A term this build cannot compute.
+    /// None today.
     pub fn check(&self) -> Result<()> {
-        for &(_, t) in &self.terms {
-            if matches!(t, Term::Focal | Term::Dice) {
-                bail!(
-                    "loss {self}: the {} term comes from segloss-burn, which this build does not have yet",
-                    t.name()
-                );
-            }
-        }
         Ok(())
     }
 
     /// The loss of `logits` (`B×1×H×W`) against `targets` (same shape, 0/1), a scalar tensor.
-    pub fn forward(&self, params: &LossParams, logits: Tensor<4>, targets: Tensor<4>) -> Tensor<1> {
+    ///
+    /// # Errors
+    /// segloss-burn's typed error for inputs that do not fit (named after the loss).
+    pub fn forward(
+        &self,
+        params: &LossParams,
+        logits: Tensor<4>,
+        targets: Tensor<4>,
+    ) -> Result<Tensor<1>> {
         let mut total: Option<Tensor<1>> = None;
         for &(w, term) in &self.terms {
-            let value = term_forward(term, params, logits.clone(), targets.clone()).mul_scalar(w);
+            let value = term_forward(term, params, logits.clone(), targets.clone())
+                .with_context(|| format!("loss {self}, term {}", term.name()))?
+                .mul_scalar(w);
             total = Some(match total {
                 Some(t) => t + value,
                 None => value,
             });
         }
-        total.expect("a LossSpec has at least one term (checked at parse)")
+        total.context("a loss has at least one term")
     }
 }
 
-/// PROTOTYPE until segloss-burn lands: burn's own BCE for the two BCE terms.
+/// One term, computed by segloss-burn (fused kernel on Flex, burn ops elsewhere).
+///
+/// - `bce`: `BceLossConfig` defaults (mean over pixels);
+/// - `balanced-bce`: focal loss with `γ = 0` and `α = bce_alpha` (Lin et al.'s α-balanced CE);
+/// - `focal`: `γ = gamma`, `α = focal_alpha` (negatives weighted `1 − α`);
+/// - `dice`: `DiceLossConfig` defaults (soft Dice per image, smoothing 1e-5).
 fn term_forward(
     term: Term,
     params: &LossParams,
     logits: Tensor<4>,
     targets: Tensor<4>,
-) -> Tensor<1> {
-    use burn::nn::loss::BinaryCrossEntropyLossConfig;
-    let device = logits.device();
-    let logits: Tensor<1> = logits.flatten(0, 3);
-    let targets: Tensor<1, Int> = targets.flatten::<1>(0, 3).int();
-    match term {
-        Term::Bce => BinaryCrossEntropyLossConfig::new()
-            .with_logits(true)
-            .init(&device)
-            .forward(logits, targets),
-        Term::BalancedBce => BinaryCrossEntropyLossConfig::new()
-            .with_logits(true)
-            .with_weights(Some(vec![1.0 - params.bce_alpha, params.bce_alpha]))
-            .init(&device)
-            .forward(logits, targets),
-        Term::Focal | Term::Dice => unreachable!("rejected by LossSpec::check"),
-    }
+) -> Result<Tensor<1>> {
+    Ok(match term {
+        Term::Bce => BceLossConfig::new().init()?.forward(logits, targets)?,
+        Term::BalancedBce => FocalLossConfig::new()
+            .with_gamma(0.0)
+            .with_alpha(FocalAlpha::Balanced(params.bce_alpha))
+            .init()?
+            .forward(logits, targets)?,
+        Term::Focal => FocalLossConfig::new()
+            .with_gamma(params.gamma)
+            .with_alpha(FocalAlpha::Balanced(params.focal_alpha))
+            .init()?
+            .forward(logits, targets)?,
+        Term::Dice => DiceLossConfig::new().init()?.forward(logits, targets)?,
+    })
 }
 
 #[cfg(test)]

@@ -176,7 +176,7 @@ pub fn train_one(
         let x = Tensor::<4>::from_data(TensorData::new(x, [b, CHANNELS, h, w]), device);
         let y = Tensor::<4>::from_data(TensorData::new(y, [b, 1, h, w]), device);
         let logits = model.forward(x);
-        let value = loss.forward(&cfg.loss_params, logits, y);
+        let value = loss.forward(&cfg.loss_params, logits, y)?;
         let v = f64::from(
             value
                 .clone()

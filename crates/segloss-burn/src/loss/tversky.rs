@@ -1,0 +1,155 @@
+//! Tversky and focal Tversky losses as burn losses.
+
+use burn::config::Config;
+use segloss::loss as sl;
+
+use super::region::{apply_region, region_fields};
+use super::{
+    Activation, Background, BurnLoss, EmptyTarget, Reduction, Scope, TargetKind, impl_forward,
+};
+use crate::composed::{ComposedPlan, PixelTerm, RegionScore, ScoreTransform};
+use crate::error::Result;
+use crate::path::ExecPath;
+
+const OP: &str = "tversky loss";
+
+/// Settings of [`TverskyLoss`]; `init()` validates them.
+///
+/// Defaults: `alpha = beta = 0.5` (the Dice score), `gamma = 1` (plain Tversky), and the
+/// Dice-type defaults of [`super::DiceLossConfig`].
+#[derive(Config, Debug)]
+pub struct TverskyLossConfig {
+    /// Weight `α ≥ 0` of false positives `Σp(1 − t)`. Default 0.5.
+    #[config(default = 0.5)]
+    pub alpha: f64,
+    /// Weight `β ≥ 0` of false negatives `Σ(1 − p)t`. Default 0.5.
+    #[config(default = 0.5)]
+    pub beta: f64,
+    /// Exponent `γ > 0` of the focal Tversky loss `(1 − TI)^γ`; 1 is plain Tversky. Default 1.
+    #[config(default = 1.0)]
+    pub gamma: f64,
+    /// Sigmoid (dense targets) or softmax (class indices). Default sigmoid.
+    #[config(default = "Activation::Sigmoid")]
+    pub activation: Activation,
+    /// Numerator smoothing `s_nr ≥ 0`. Default 1e-5.
+    #[config(default = 1e-5)]
+    pub smooth_nr: f64,
+    /// Denominator smoothing `s_dr ≥ 0`. Default 1e-5.
+    #[config(default = 1e-5)]
+    pub smooth_dr: f64,
+    /// Floor of the denominator (and of the score for log-Dice), `> 0`. Default 1e-7.
+    #[config(default = 1e-7)]
+    pub eps: f64,
+    /// Per image and class, or per class over the batch. Default per image.
+    #[config(default = "Scope::PerImage")]
+    pub scope: Scope,
+    /// Whether channel 0 forms terms. Default include.
+    #[config(default = "Background::Include")]
+    pub background: Background,
+    /// Per-class weights of the terms (the mean divides by their sum). Default none.
+    pub class_weights: Option<Vec<f32>>,
+    /// Ignore label (softmax only). Default none.
+    pub ignore_index: Option<i64>,
+    /// What a term with an empty target contributes. Default the formula (MONAI).
+    #[config(default = "EmptyTarget::Score")]
+    pub empty_target: EmptyTarget,
+    /// Mean or sum of the terms. Default mean.
+    #[config(default = "Reduction::Mean")]
+    pub reduction: Reduction,
+    /// Fused or composed implementation. Default auto.
+    #[config(default = "ExecPath::Auto")]
+    pub path: ExecPath,
+}
+
+impl TverskyLossConfig {
+    /// Validates the settings (the core's rules) into the loss.
+    ///
+    /// # Errors
+    /// [`segloss::Error::InvalidParameter`] (wrapped) for a negative `alpha` or `beta`,
+    /// `gamma ≤ 0`, or an invalid shared setting (as [`super::DiceLossConfig::init`]).
+    pub fn init(&self) -> Result<TverskyLoss> {
+        let mut c = apply_region!(sl::TverskyConfig::new(), self)
+            .with_alpha(self.alpha)
+            .with_beta(self.beta)
+            .with_gamma(self.gamma);
+        if let Some(w) = &self.class_weights {
+            c = c.with_class_weights(w.clone());
+        }
+        Ok(TverskyLoss {
+            core: c.init()?,
+            config: self.clone(),
+        })
+    }
+}
+
+/// Tversky loss from logits: per term `TI = (I + s_nr) / max(I + α·FP + β·FN + s_dr, eps)`
+/// with `I = Σpt`, `FP = Σp − I`, `FN = Σt − I`; loss `1 − TI`, or `(1 − TI)^γ` (focal
+/// Tversky), averaged over the terms. `α = β = ½` is the Dice loss. See
+/// [`segloss::loss::Tversky`].
+///
+/// # Examples
+/// ```
+/// use burn::tensor::{Device, Tensor};
+/// use segloss_burn::loss::{DiceLossConfig, TverskyLossConfig};
+/// let device = Device::flex();
+/// let x = Tensor::<3>::from_floats([[[0.3f32, -1.0, 2.0, 0.1]]], &device);
+/// let t = Tensor::<3>::from_floats([[[1.0f32, 0.0, 1.0, 0.0]]], &device);
+/// let tv: f32 = TverskyLossConfig::new().init().unwrap().forward(x.clone(), t.clone()).unwrap().into_scalar();
+/// let dice: f32 = DiceLossConfig::new().init().unwrap().forward(x, t).unwrap().into_scalar();
+/// assert!((tv - dice).abs() < 1e-6);
+/// ```
+#[derive(Debug, Clone)]
+pub struct TverskyLoss {
+    core: sl::Tversky,
+    config: TverskyLossConfig,
+}
+
+impl_forward!(TverskyLoss);
+
+impl BurnLoss for TverskyLoss {
+    fn name(&self) -> &'static str {
+        "tversky"
+    }
+
+    fn target_kind(&self) -> TargetKind {
+        match self.config.activation {
+            Activation::Sigmoid => TargetKind::Dense,
+            Activation::Softmax => TargetKind::Index,
+        }
+    }
+
+    fn core(&self) -> &dyn sl::Loss {
+        &self.core
+    }
+
+    fn composed_plan(&self, classes: usize) -> Result<ComposedPlan> {
+        Ok(ComposedPlan {
+            softmax: self.config.activation == Activation::Softmax,
+            pixel: PixelTerm::None,
+            pixel_weight: 0.0,
+            pixel_sum: false,
+            region: Some((
+                region_fields!(self.config).term(
+                    OP,
+                    RegionScore::Tversky {
+                        alpha: self.config.alpha,
+                        beta: self.config.beta,
+                    },
+                    if self.config.gamma == 1.0 {
+                        ScoreTransform::OneMinus
+                    } else {
+                        ScoreTransform::Power(self.config.gamma)
+                    },
+                    false,
+                    classes,
+                )?,
+                1.0,
+            )),
+            ignore_index: self.config.ignore_index,
+        })
+    }
+
+    fn path(&self) -> ExecPath {
+        self.config.path
+    }
+}
