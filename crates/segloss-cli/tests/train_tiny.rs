@@ -6,7 +6,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const LOSSES: &str = "bce,balanced-bce";
+const LOSSES: &str = "bce,dice+0.5*focal";
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_segloss"))
@@ -113,7 +113,7 @@ fn tiny_run_trains_reports_and_predicts() {
     // Pictures.
     assert!(is_png(&out.join("curves.png")));
     assert!(is_png(&out.join("predictions-bce.png")));
-    assert!(is_png(&out.join("predictions-balanced-bce.png")));
+    assert!(is_png(&out.join("predictions-dice+0.5xfocal.png")));
     assert!(out.join("weights/model.json").is_file());
 
     // A second run into the same folder is refused: nothing is overwritten.
