@@ -15,6 +15,8 @@ use clap::{Parser, Subcommand};
 
 mod eval;
 mod merge;
+mod predict;
+mod train;
 mod usage;
 
 /// Segmentation losses and metrics for imbalanced data.
@@ -33,6 +35,13 @@ enum Command {
     Eval(Box<eval::args::EvalArgs>),
     /// Combine the states saved by sharded `eval --save-state` runs into one report.
     Merge(merge::MergeArgs),
+    /// Train a small U-Net with each loss on the same data and compare them (the demo).
+    Train(train::TrainArgs),
+    /// Run weights saved by `train` on images and write masks that `eval` can score.
+    Predict(predict::PredictArgs),
+    /// Draw the figures of docs/choosing-a-loss.md.
+    #[command(hide = true)]
+    PlotGuide(train::guide::PlotGuideArgs),
 }
 
 /// What a subcommand reports back to `main`.
@@ -50,6 +59,9 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::run(&args),
         Command::Eval(args) => eval::run(*args),
         Command::Merge(args) => merge::run(args),
+        Command::Train(args) => train::run(&args),
+        Command::Predict(args) => predict::run(&args),
+        Command::PlotGuide(args) => train::guide::run(&args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

@@ -1,0 +1,104 @@
+//! Where training runs: the burn device, and the CPU floating-point mode for it.
+
+use anyhow::Result;
+use burn::tensor::Device;
+
+/// The compute device. GPU choices exist only in builds with the matching cargo feature of
+/// `segloss-cli` (`wgpu`, `cuda`); the default build trains on the CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DeviceChoice {
+    /// burn's Flex backend: pure Rust, multi-threaded CPU.
+    Flex,
+    /// The wgpu backend (Vulkan, Metal, DX12), default adapter.
+    #[cfg(feature = "wgpu")]
+    Wgpu,
+    /// The CUDA backend, GPU 0.
+    #[cfg(feature = "cuda")]
+    Cuda,
+}
+
+impl DeviceChoice {
+    /// The autodiff-enabled burn device.
+    ///
+    /// # Errors
+    /// None today; GPU backends report failures when first used.
+    pub fn device(self) -> Result<Device> {
+        let d = match self {
+            DeviceChoice::Flex => {
+                flush_denormals_everywhere();
+                Device::flex()
+            }
+            #[cfg(feature = "wgpu")]
+            DeviceChoice::Wgpu => Device::wgpu(burn::tensor::DeviceKind::DefaultDevice),
+            #[cfg(feature = "cuda")]
+            DeviceChoice::Cuda => Device::cuda(0),
+        };
+        Ok(d.autodiff())
+    }
+
+    /// A short name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            DeviceChoice::Flex => "flex (CPU)",
+            #[cfg(feature = "wgpu")]
+            DeviceChoice::Wgpu => "wgpu",
+            #[cfg(feature = "cuda")]
+            DeviceChoice::Cuda => "cuda",
+        }
+    }
+}
+
+/// Sets flush-to-zero / denormals-are-zero on this thread (x86-64: MXCSR bits FTZ 0x8000 and
+/// DAZ 0x0040; aarch64: FPCR.FZ). Elsewhere it does nothing.
+///
+/// Why: late in training some activations and gradients drift into the subnormal range,
+/// and CPU arithmetic on subnormals can be tens of times slower; burn's notes saw Flex's
+/// backward pass slow down 4–8×. Values below ~1.2e-38 do not matter to this model.
+pub fn flush_denormals() {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: reads and writes only this thread's MXCSR control bits; FTZ/DAZ change the
+    // results of subnormal arithmetic, not memory safety.
+    unsafe {
+        let mut csr: u32 = 0;
+        std::arch::asm!("stmxcsr [{}]", in(reg) &mut csr, options(nostack));
+        csr |= 0x8040;
+        std::arch::asm!("ldmxcsr [{}]", in(reg) &csr, options(nostack, readonly));
+    }
+    #[cfg(target_arch = "aarch64")]
+    // SAFETY: sets only the flush-to-zero bit of this thread's FPCR.
+    unsafe {
+        let mut fpcr: u64;
+        std::arch::asm!("mrs {}, fpcr", out(reg) fpcr);
+        fpcr |= 1 << 24;
+        std::arch::asm!("msr fpcr, {}", in(reg) fpcr);
+    }
+}
+
+/// Flushes denormals on this thread and on every thread of rayon's global pool, which Flex
+/// computes on. The pool is built here if nobody built it yet; if it already exists (a
+/// second run in the same process), its workers were set up by the first call.
+pub fn flush_denormals_everywhere() {
+    flush_denormals();
+    let _already_built = rayon::ThreadPoolBuilder::new()
+        .start_handler(|_| flush_denormals())
+        .build_global();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subnormals_flush_to_zero() {
+        std::thread::spawn(|| {
+            flush_denormals();
+            let tiny = std::hint::black_box(1.0e-30f32);
+            let product = std::hint::black_box(tiny * 1.0e-10);
+            if cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) {
+                assert_eq!(product, 0.0);
+            }
+        })
+        .join()
+        .unwrap();
+    }
+}
