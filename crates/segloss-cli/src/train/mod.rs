@@ -181,7 +181,7 @@ pub fn run(args: &TrainArgs) -> Result<Outcome> {
         .with_width(args.width)
         .with_depth(args.depth);
     model_cfg.check()?;
-    if args.tile_size % model_cfg.multiple() != 0 {
+    if !args.tile_size.is_multiple_of(model_cfg.multiple()) {
         bail!(
             "tile size: expected a multiple of 2^depth = {}, found {}",
             model_cfg.multiple(),
