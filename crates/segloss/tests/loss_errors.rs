@@ -119,7 +119,14 @@ fn label_out_of_range() {
         );
         let e = fails(l.as_ref(), &x, Targets::I64(&[0, -1, 1, 2]), &shape);
         assert!(
-            matches!(e, Error::LabelOutOfRange { index: 1, .. }),
+            matches!(
+                e,
+                Error::NegativeLabel {
+                    index: 1,
+                    value: -1,
+                    ..
+                }
+            ),
             "{}: {e}",
             l.name()
         );

@@ -131,7 +131,8 @@ fn scan_labels<L: Label>(labels: &[L], classes: i64, ignore: i64) -> Result<u64,
 /// their labels (equal to the count without weights).
 ///
 /// # Errors
-/// [`Error::LabelOutOfRange`] naming the first bad label.
+/// [`Error::LabelOutOfRange`] naming the first label `≥ classes`, or [`Error::NegativeLabel`]
+/// naming the first negative one (other than the ignore label).
 pub(crate) fn labels<L: Label>(
     op: &'static str,
     labels: &[L],
@@ -143,13 +144,24 @@ pub(crate) fn labels<L: Label>(
     match scan_labels(labels, classes as i64, ig) {
         Err(index) => {
             let l = labels[index];
-            Err(Error::LabelOutOfRange {
-                op,
-                input: "targets",
-                index,
-                value: l.to_class().unwrap_or(l.to_i64() as u64),
-                classes,
-                ignore_index: ignore.map(|i| i as u64),
+            // A negative label has no class index: report it signed, not wrapped to u64.
+            Err(match l.to_class() {
+                Some(value) => Error::LabelOutOfRange {
+                    op,
+                    input: "targets",
+                    index,
+                    value,
+                    classes,
+                    ignore_index: ignore.and_then(|i| u64::try_from(i).ok()),
+                },
+                None => Error::NegativeLabel {
+                    op,
+                    input: "targets",
+                    index,
+                    value: l.to_i64(),
+                    classes,
+                    ignore_index: ignore,
+                },
             })
         }
         Ok(count) => {
