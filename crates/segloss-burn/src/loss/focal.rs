@@ -174,10 +174,7 @@ impl BurnLoss for FocalLoss {
     }
 
     fn target_kind(&self) -> TargetKind {
-        match self.config.activation {
-            Activation::Sigmoid => TargetKind::Dense,
-            Activation::Softmax => TargetKind::Index,
-        }
+        self.config.activation.into()
     }
 
     fn core(&self) -> &dyn sl::Loss {

@@ -113,10 +113,7 @@ impl BurnLoss for GeneralizedDiceLoss {
     }
 
     fn target_kind(&self) -> TargetKind {
-        match self.config.activation {
-            Activation::Sigmoid => TargetKind::Dense,
-            Activation::Softmax => TargetKind::Index,
-        }
+        self.config.activation.into()
     }
 
     fn core(&self) -> &dyn sl::Loss {

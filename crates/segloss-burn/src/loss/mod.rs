@@ -51,6 +51,16 @@ pub enum TargetKind {
     Index,
 }
 
+impl From<Activation> for TargetKind {
+    /// Sigmoid losses take dense masks, softmax losses class indices.
+    fn from(activation: Activation) -> Self {
+        match activation {
+            Activation::Sigmoid => TargetKind::Dense,
+            Activation::Softmax => TargetKind::Index,
+        }
+    }
+}
+
 /// A segloss loss inside burn: the core kernel for the fused path and a [`ComposedPlan`] for
 /// the composed path, behind one forward.
 pub trait BurnLoss {
