@@ -297,12 +297,8 @@ impl BinaryConfusion {
                 reason: "binary scores need exactly one channel (C = 1)",
             });
         }
-        let input = match kind {
-            ScoreKind::Probability => "probs",
-            ScoreKind::Logit => "logits",
-        };
         shape.check_len(OP, "truth", truth.len())?;
-        shape.check_len(OP, input, scores.len())?;
+        shape.check_len(OP, kind.input(), scores.len())?;
         let s = shape.spatial_len();
         let (th, ig) = (self.config.threshold, self.config.ignore_index);
         let tallies = if self.images.is_some() {

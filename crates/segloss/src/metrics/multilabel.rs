@@ -200,12 +200,7 @@ impl MultiLabelConfusion {
     ) -> Result<()> {
         self.check_shape(shape)?;
         shape.check_len(OP, "truth", truth.len())?;
-        let input = if kind == ScoreKind::Logit {
-            "logits"
-        } else {
-            "probs"
-        };
-        shape.check_len(OP, input, scores.len())?;
+        shape.check_len(OP, kind.input(), scores.len())?;
         let (th, ig) = (self.config.threshold, self.config.ignore_index);
         self.each_plane(shape, |off, len| {
             let r = off..off + len;

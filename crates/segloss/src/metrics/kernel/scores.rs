@@ -16,7 +16,7 @@ pub(crate) enum ScoreKind {
 }
 
 impl ScoreKind {
-    fn input(self) -> &'static str {
+    pub(crate) fn input(self) -> &'static str {
         match self {
             ScoreKind::Probability => "probs",
             ScoreKind::Logit => "logits",
