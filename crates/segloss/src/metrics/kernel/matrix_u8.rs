@@ -83,6 +83,11 @@ fn count_serial(
     out: &mut [u64],
 ) -> (u64, bool) {
     #[cfg(target_arch = "x86_64")]
+    if has_planes() {
+        // SAFETY: `has_planes` checked every feature `count_planes` is compiled for.
+        return unsafe { super::matrix_planes::count_planes(truth, pred, k, ign, use_ign, out) };
+    }
+    #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx512bw")
         && std::arch::is_x86_feature_detected!("popcnt")
     {
@@ -90,6 +95,16 @@ fn count_serial(
         return unsafe { avx512::count_masks(truth, pred, k, ign, use_ign, out) };
     }
     count_narrow(truth, pred, k, ign, use_ign, out)
+}
+
+/// Whether the CPU runs the bit-plane kernel (Ice Lake and later, Zen 4 and later).
+#[cfg(target_arch = "x86_64")]
+fn has_planes() -> bool {
+    std::arch::is_x86_feature_detected!("avx512bw")
+        && std::arch::is_x86_feature_detected!("avx512vbmi")
+        && std::arch::is_x86_feature_detected!("avx512vpopcntdq")
+        && std::arch::is_x86_feature_detected!("gfni")
+        && std::arch::is_x86_feature_detected!("popcnt")
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -287,67 +302,142 @@ fn count_lanes<const L: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
-    /// Both lane widths agree with a naive count, whichever one the CPU would pick.
-    #[test]
-    fn wide_and_narrow_kernels_equal_naive() {
-        let mut s = 12345u64;
-        for (n, k, ign) in [
-            (0usize, 3u8, 255u8),
-            (1, 1, 0),
-            (63, 6, 255),
-            (20_000, 6, 255),
-            (40_001, 15, 2),
-        ] {
-            let (mut t, mut p) = (vec![0u8; n], vec![0u8; n]);
-            for i in 0..n {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                t[i] = if s.is_multiple_of(11) {
-                    ign
-                } else {
-                    (s % k as u64) as u8
-                };
-                p[i] = ((s >> 9) % k as u64) as u8;
+    type Kernel = fn(&[u8], &[u8], u8, u8, u8, &mut [u64]) -> (u64, bool);
+
+    /// Every kernel this CPU can run: the portable build, the AVX2 build, and the AVX-512
+    /// mask and bit-plane kernels where the features are present.
+    fn kernels() -> Vec<(&'static str, Kernel)> {
+        let mut v: Vec<(&'static str, Kernel)> =
+            vec![("portable", count_lanes::<32>), ("narrow", count_narrow)];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512bw")
+                && std::arch::is_x86_feature_detected!("popcnt")
+            {
+                // SAFETY: features detected above.
+                v.push(("masks", |t, p, k, i, u, o| unsafe {
+                    avx512::count_masks(t, p, k, i, u, o)
+                }));
             }
-            let kk = k as usize * k as usize;
-            let mut want = vec![0u64; kk];
-            let mut ignored = 0;
-            for (&a, &b) in t.iter().zip(&p) {
-                if a == ign {
-                    ignored += 1;
-                } else {
-                    want[a as usize * k as usize + b as usize] += 1;
-                }
+            if has_planes() {
+                // SAFETY: features detected by `has_planes`.
+                v.push(("planes", |t, p, k, i, u, o| unsafe {
+                    super::super::matrix_planes::count_planes(t, p, k, i, u, o)
+                }));
             }
-            let mut got = vec![0u64; kk];
-            assert_eq!(
-                count_narrow(&t, &p, k, ign, 0xFF, &mut got),
-                (ignored, false)
-            );
-            assert_eq!(got, want, "narrow n={n} k={k}");
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx512bw") {
-                let mut got = vec![0u64; kk];
-                // SAFETY: feature detected above.
-                let r = unsafe { avx512::count_masks(&t, &p, k, ign, 0xFF, &mut got) };
-                assert_eq!(r, (ignored, false));
-                assert_eq!(got, want, "wide n={n} k={k}");
+        }
+        v
+    }
+
+    /// Masks of `n` pixels from `seed`: labels in `0..k`, about 1 in 9 truth pixels set to
+    /// `ign` (with any prediction byte, which must not count as bad), and if `bad` is set one
+    /// kept pixel of truth or prediction set to a label `>= k`.
+    fn masks(n: usize, k: u8, ign: Option<u8>, seed: u64, bad: Option<u8>) -> (Vec<u8>, Vec<u8>) {
+        let mut s = seed | 1;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        let (mut t, mut p) = (vec![0u8; n], vec![0u8; n]);
+        for i in 0..n {
+            let r = next();
+            t[i] = (r % k as u64) as u8;
+            p[i] = ((r >> 8) % k as u64) as u8;
+            if let Some(v) = ign
+                && (r >> 16) % 9 == 0
+            {
+                t[i] = v;
+                p[i] = (r >> 24) as u8;
             }
-            if n > 100 {
-                let mut bad_t = t.clone();
-                bad_t[n - 50] = k;
-                if k != ign {
-                    assert!(count_narrow(&bad_t, &p, k, ign, 0xFF, &mut got).1);
-                    #[cfg(target_arch = "x86_64")]
-                    if std::arch::is_x86_feature_detected!("avx512bw") {
-                        // SAFETY: feature detected above.
-                        let r = unsafe { avx512::count_masks(&bad_t, &p, k, ign, 0xFF, &mut got) };
-                        assert!(r.1);
+        }
+        if let (Some(v), true) = (bad, n > 0) {
+            let r = next();
+            let at = (r % n as u64) as usize;
+            if Some(t[at]) == ign {
+                t[at] = 0;
+            }
+            if r & (1 << 40) == 0 && Some(v) != ign {
+                t[at] = v;
+            } else {
+                p[at] = v;
+            }
+        }
+        (t, p)
+    }
+
+    /// The matrix and ignored count, or `None` if a kept pixel has a label `>= k`.
+    fn naive(t: &[u8], p: &[u8], k: u8, ign: Option<u8>) -> Option<(Vec<u64>, u64)> {
+        let mut m = vec![0u64; k as usize * k as usize];
+        let mut ignored = 0;
+        for (&a, &b) in t.iter().zip(p) {
+            if Some(a) == ign {
+                ignored += 1;
+            } else if a < k && b < k {
+                m[a as usize * k as usize + b as usize] += 1;
+            } else {
+                return None;
+            }
+        }
+        Some((m, ignored))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Every kernel equals the naive loop for every `k` the fast path takes (1..=15),
+        /// with and without an ignore label (which may also be a class), across block and
+        /// chunk boundaries (lengths up to 20 000 > one 8 160-pixel AVX2 chunk), and every
+        /// kernel flags a bad label anywhere.
+        #[test]
+        fn kernels_equal_naive(
+            k in 1u8..=15,
+            n in prop_oneof![0usize..1100, 0usize..20_000],
+            ign in proptest::option::of(any::<u8>()),
+            seed in any::<u64>(),
+            bad in proptest::option::of(any::<u8>()),
+        ) {
+            let bad = bad.map(|v| v.max(k));
+            let (t, p) = masks(n, k, ign, seed, bad);
+            let want = naive(&t, &p, k, ign);
+            let (iv, use_ign) = ign.map_or((0, 0), |v| (v, 0xFF));
+            for (name, kernel) in kernels() {
+                let mut got = vec![0u64; k as usize * k as usize];
+                let (ignored, is_bad) = kernel(&t, &p, k, iv, use_ign, &mut got);
+                match &want {
+                    Some((m, ig)) => {
+                        prop_assert!(!is_bad, "{} flagged a valid input", name);
+                        prop_assert_eq!(&got, m, "{}", name);
+                        prop_assert_eq!(ignored, *ig, "{}", name);
                     }
+                    None => prop_assert!(is_bad, "{} missed a bad label", name),
                 }
             }
+        }
+    }
+
+    /// The largest `k` with every cell hit, ignore label 255 and a full 512-pixel block.
+    #[test]
+    fn largest_k_fills_every_cell() {
+        let k = MAX_CLASSES as u8;
+        let n = 4 * 512 + 7;
+        let t: Vec<u8> = (0..n)
+            .map(|i| if i % 17 == 16 { 255 } else { (i % 15) as u8 })
+            .collect();
+        let p: Vec<u8> = (0..n).map(|i| ((i / 15) % 15) as u8).collect();
+        let want = naive(&t, &p, k, Some(255)).expect("valid");
+        assert!(want.0.iter().all(|&c| c > 0));
+        for (name, kernel) in kernels() {
+            let mut got = vec![0u64; MAX_CLASSES * MAX_CLASSES];
+            assert_eq!(
+                kernel(&t, &p, k, 255, 0xFF, &mut got),
+                (want.1, false),
+                "{name}"
+            );
+            assert_eq!(got, want.0, "{name}");
         }
     }
 }

@@ -7,6 +7,8 @@
 
 mod binary_u8;
 mod labels;
+#[cfg(target_arch = "x86_64")]
+mod matrix_planes;
 mod matrix_u8;
 mod scores;
 
