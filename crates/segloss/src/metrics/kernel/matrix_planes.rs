@@ -20,6 +20,10 @@ use std::arch::x86_64::*;
 
 /// Pixels per step: eight 64-byte vectors.
 const BLOCK: usize = 512;
+/// Blocks per chunk: the chunk's class masks (`2·k` vectors a block) stay in L1.
+const CHUNK_BLOCKS: usize = 16;
+/// Matrix rows counted per pass over a chunk: `ROWS·k` accumulators stay in registers.
+const ROWS: usize = 3;
 /// Largest `k`: the truth field's value 15 is kept for ignored pixels.
 pub(super) const MAX_CLASSES: usize = 15;
 
@@ -117,71 +121,92 @@ fn count_k<const K: usize, const IGN: bool>(
     let mut acc = [[_mm512_setzero_si512(); K]; K];
     let mut seen = _mm512_setzero_si512();
     let mut ignored = 0u64;
+    // Masks of a chunk of blocks, `[block][prediction/truth][class]`, kept in L1 so that the
+    // cell loops below hold their accumulators in registers.
+    let mut buf = [[[_mm512_setzero_si512(); K]; 2]; CHUNK_BLOCKS];
     let mut i = 0;
     while i < full {
-        let mut w = [_mm512_setzero_si512(); 8];
-        for (b, wb) in w.iter_mut().enumerate() {
-            // SAFETY: `i + 64 * b + 64 <= full <= n`, the length of both slices.
-            let (mut t, mut p) = unsafe {
-                (
-                    _mm512_loadu_si512(truth.as_ptr().add(i + 64 * b).cast()),
-                    _mm512_loadu_si512(pred.as_ptr().add(i + 64 * b).cast()),
-                )
-            };
-            if IGN {
-                let m = _mm512_cmpeq_epi8_mask(t, ign_v);
-                ignored += m.count_ones() as u64;
-                t = _mm512_mask_mov_epi8(t, m, low_nibble);
-                p = _mm512_maskz_mov_epi8(!m, p);
+        let blocks = CHUNK_BLOCKS.min((full - i) / BLOCK);
+        for (blk, fmo) in buf.iter_mut().enumerate().take(blocks) {
+            let at = i + blk * BLOCK;
+            let mut w = [_mm512_setzero_si512(); 8];
+            for (b, wb) in w.iter_mut().enumerate() {
+                // SAFETY: `at + 64 * b + 64 <= full <= n`, the length of both slices.
+                let (mut t, mut p) = unsafe {
+                    (
+                        _mm512_loadu_si512(truth.as_ptr().add(at + 64 * b).cast()),
+                        _mm512_loadu_si512(pred.as_ptr().add(at + 64 * b).cast()),
+                    )
+                };
+                if IGN {
+                    let m = _mm512_cmpeq_epi8_mask(t, ign_v);
+                    ignored += m.count_ones() as u64;
+                    t = _mm512_mask_mov_epi8(t, m, low_nibble);
+                    p = _mm512_maskz_mov_epi8(!m, p);
+                }
+                seen = _mm512_ternarylogic_epi64::<OR3>(seen, t, p);
+                let code =
+                    _mm512_ternarylogic_epi64::<AND_OR>(_mm512_slli_epi16::<4>(t), high_nibble, p);
+                *wb = _mm512_gf2p8affine_epi64_epi8::<0>(bits, code);
             }
-            seen = _mm512_ternarylogic_epi64::<OR3>(seen, t, p);
-            let code =
-                _mm512_ternarylogic_epi64::<AND_OR>(_mm512_slli_epi16::<4>(t), high_nibble, p);
-            *wb = _mm512_gf2p8affine_epi64_epi8::<0>(bits, code);
-        }
-        // `w[set * groups + g]`: the bits of `set` for pixel group `g`; each round doubles
-        // the sets and halves the groups.
-        for (round, idx) in idx.iter().enumerate() {
-            let groups = 8 >> round;
-            let half = groups / 2;
-            let mut next = [_mm512_setzero_si512(); 8];
-            for set in 0..(1 << round) {
-                for g in 0..half {
-                    let (a, b) = (w[set * groups + 2 * g], w[set * groups + 2 * g + 1]);
-                    next[2 * set * half + g] = _mm512_permutex2var_epi8(a, idx[0], b);
-                    next[(2 * set + 1) * half + g] = _mm512_permutex2var_epi8(a, idx[1], b);
+            // `w[set * groups + g]`: the bits of `set` for pixel group `g`; each round doubles
+            // the sets and halves the groups.
+            for (round, idx) in idx.iter().enumerate() {
+                let groups = 8 >> round;
+                let half = groups / 2;
+                let mut next = [_mm512_setzero_si512(); 8];
+                for set in 0..(1 << round) {
+                    for g in 0..half {
+                        let (a, b) = (w[set * groups + 2 * g], w[set * groups + 2 * g + 1]);
+                        next[2 * set * half + g] = _mm512_permutex2var_epi8(a, idx[0], b);
+                        next[(2 * set + 1) * half + g] = _mm512_permutex2var_epi8(a, idx[1], b);
+                    }
+                }
+                w = next;
+            }
+            // `w[b]` is bit `b` of the code of all 512 pixels; `lit[b][v]` is 1 where bit `b` is `v`.
+            let mut lit = [[_mm512_setzero_si512(); 2]; 8];
+            for (l, &x) in lit.iter_mut().zip(&w) {
+                *l = [_mm512_xor_si512(x, ones), x];
+            }
+            // Field masks: `fm[0][c]` where the prediction is `c`, `fm[1][c]` where the truth is.
+            let mut fm = [[_mm512_setzero_si512(); K]; 2];
+            for (f, m) in fm.iter_mut().enumerate() {
+                let base = 4 * f;
+                let mut hi = [_mm512_setzero_si512(); 4];
+                for (h, v) in hi.iter_mut().enumerate().take(hi_classes) {
+                    *v = _mm512_and_si512(lit[base + 3][h >> 1], lit[base + 2][h & 1]);
+                }
+                for (c, v) in m.iter_mut().enumerate() {
+                    *v = _mm512_ternarylogic_epi64::<AND3>(
+                        hi[c >> 2],
+                        lit[base + 1][(c >> 1) & 1],
+                        lit[base][c & 1],
+                    );
                 }
             }
-            w = next;
+            *fmo = fm;
         }
-        // `w[b]` is bit `b` of the code of all 512 pixels; `lit[b][v]` is 1 where bit `b` is `v`.
-        let mut lit = [[_mm512_setzero_si512(); 2]; 8];
-        for (l, &x) in lit.iter_mut().zip(&w) {
-            *l = [_mm512_xor_si512(x, ones), x];
-        }
-        // Field masks: `fm[0][c]` where the prediction is `c`, `fm[1][c]` where the truth is.
-        let mut fm = [[_mm512_setzero_si512(); K]; 2];
-        for (f, m) in fm.iter_mut().enumerate() {
-            let base = 4 * f;
-            let mut hi = [_mm512_setzero_si512(); 4];
-            for (h, v) in hi.iter_mut().enumerate().take(hi_classes) {
-                *v = _mm512_and_si512(lit[base + 3][h >> 1], lit[base + 2][h & 1]);
+        let mut r0 = 0;
+        while r0 < K {
+            let rows = ROWS.min(K - r0);
+            let mut part = [[_mm512_setzero_si512(); K]; ROWS];
+            for [pm, tm] in &buf[..blocks] {
+                for (r, row) in part.iter_mut().enumerate().take(rows) {
+                    for (cell, &pv) in row.iter_mut().zip(pm) {
+                        let both = _mm512_and_si512(tm[r0 + r], pv);
+                        *cell = _mm512_add_epi64(*cell, _mm512_popcnt_epi64(both));
+                    }
+                }
             }
-            for (c, v) in m.iter_mut().enumerate() {
-                *v = _mm512_ternarylogic_epi64::<AND3>(
-                    hi[c >> 2],
-                    lit[base + 1][(c >> 1) & 1],
-                    lit[base][c & 1],
-                );
+            for (a, p) in acc[r0..r0 + rows].iter_mut().zip(&part) {
+                for (x, &y) in a.iter_mut().zip(p) {
+                    *x = _mm512_add_epi64(*x, y);
+                }
             }
+            r0 += rows;
         }
-        let [pm, tm] = fm;
-        for (row, &tv) in acc.iter_mut().zip(&tm) {
-            for (cell, &pv) in row.iter_mut().zip(&pm) {
-                *cell = _mm512_add_epi64(*cell, _mm512_popcnt_epi64(_mm512_and_si512(tv, pv)));
-            }
-        }
-        i += BLOCK;
+        i += blocks * BLOCK;
     }
     let mut total = 0u64;
     for (o, a) in out.iter_mut().zip(acc.iter().flatten()) {
