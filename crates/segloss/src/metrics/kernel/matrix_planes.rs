@@ -3,12 +3,13 @@
 //! Why bit planes: counting cell `(i, j)` with byte compares costs one compare per cell per
 //! 64 pixels, and on Intel every mask compare runs on one port. Here each pixel becomes the
 //! code `t·16 + p` (one byte), a `GF2P8AFFINEQB` transposes each 8×8 bit block so that a
-//! byte holds one bit of 8 pixels, and three rounds of `VPERMT2B` gather the 512 pixels of
-//! eight vectors into eight registers, one per code bit. The bit planes of the truth field
-//! decode (`VPTERNLOG`, three-input AND of plane literals) into one 512-bit mask `T_i` per
-//! class, those of the prediction field into `P_j`, and cell `(i, j)` gains
-//! `popcount(T_i & P_j)` with `VPOPCNTQ`: three vector instructions per cell per 512 pixels
-//! instead of one compare per cell per 64.
+//! byte holds one bit of 8 pixels, and three rounds of shift-and-select byte swaps gather
+//! the 512 pixels of eight vectors into eight registers, one per code bit (`VPERMT2B` would
+//! do the same in fewer instructions, but each takes two cycles of the one shuffle port that
+//! `VPOPCNTQ` also needs). The truth field's bit planes decode (`VPTERNLOG`, a three-input
+//! AND of plane literals) into one 512-bit mask `T_i` per class, the prediction field's into
+//! `P_j`, and cell `(i, j)` gains `popcount(T_i & P_j)` (`VPOPCNTQ`): three vector
+//! instructions per cell per 512 pixels instead of one compare per cell per 64.
 //!
 //! Validity without per-pixel branches: an ignored pixel's truth field becomes 15 (no class,
 //! as `k ≤ 15`) and its prediction 0; an OR of every kept byte catches labels ≥ 16; labels
@@ -27,34 +28,15 @@ const ROWS: usize = 3;
 /// Largest `k`: the truth field's value 15 is kept for ignored pixels.
 pub(super) const MAX_CLASSES: usize = 15;
 
-/// `VPERMT2B` indices of the three transpose rounds, `[round][lo/hi]`.
-///
-/// After the bit transpose, byte `8q + b` of a vector holds bit `b` of pixels `8q..8q+8`.
-/// Each round merges two vectors with the same set of bits (from different pixels): the
-/// "lo" output keeps the lower half of the bits, the "hi" output the upper half, each from
-/// both inputs. Both outputs use the same positions for the same pixels, so after three
-/// rounds every plane lists its 512 pixels in the same order.
-fn round_indices() -> [[[u8; 64]; 2]; 3] {
-    let mut rank: [u8; 64] = std::array::from_fn(|i| (i % 8) as u8);
-    let mut out = [[[0u8; 64]; 2]; 3];
-    let mut size = 8u8;
-    for round in out.iter_mut() {
-        let half = size / 2;
-        let mut next = [0u8; 64];
-        for (side, idx) in round.iter_mut().enumerate() {
-            let keep = |r: u8| (r >= half) == (side == 1);
-            let pos: Vec<u8> = (0..64u8).filter(|&i| keep(rank[i as usize])).collect();
-            for (j, &p) in pos.iter().enumerate() {
-                idx[j] = p;
-                idx[j + 32] = p + 64;
-                next[j] = rank[p as usize] % half;
-                next[j + 32] = rank[p as usize] % half;
-            }
-        }
-        rank = next;
-        size = half;
-    }
-    out
+/// One transpose round: swaps the bytes of `x` at indices with bit `S/8` set with the bytes
+/// of `y` at indices with that bit clear, in every quadword (`low` selects the latter).
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn swap_bytes<const S: u32>(x: __m512i, y: __m512i, low: __m512i) -> (__m512i, __m512i) {
+    (
+        _mm512_ternarylogic_epi64::<SELECT>(x, low, _mm512_slli_epi64::<S>(y)),
+        _mm512_ternarylogic_epi64::<SELECT>(_mm512_srli_epi64::<S>(x), low, y),
+    )
 }
 
 /// Adds the counts of `truth × pred` to `out` (`K × K`, row = truth) and returns the
@@ -87,6 +69,8 @@ pub(super) unsafe fn count_planes(
 const AND3: i32 = 0x80;
 /// `a | b | c`.
 const OR3: i32 = 0xFE;
+/// `b ? a : c`.
+const SELECT: i32 = 0xE2;
 /// `(a & b) | c`.
 const AND_OR: i32 = 0xEA;
 
@@ -101,15 +85,12 @@ fn count_k<const K: usize, const IGN: bool>(
     let n = truth.len().min(pred.len());
     let full = n - n % BLOCK;
     // SAFETY: each index array is 64 bytes.
-    let mut idx = [[_mm512_setzero_si512(); 2]; 3];
-    for (v, a) in idx
-        .iter_mut()
-        .flatten()
-        .zip(round_indices().iter().flatten())
-    {
-        // SAFETY: `a` is 64 bytes.
-        *v = unsafe { _mm512_loadu_si512(a.as_ptr().cast()) };
-    }
+    // Bytes of each quadword whose index has bit 2, 1, 0 clear.
+    let low = [
+        _mm512_set1_epi64(0x0000_0000_FFFF_FFFF),
+        _mm512_set1_epi64(0x0000_FFFF_0000_FFFF),
+        _mm512_set1_epi64(0x00FF_00FF_00FF_00FF),
+    ];
     // Byte `i` of each quadword is `1 << i`: GF2P8AFFINEQB with the data as the matrix then
     // puts bit `i` of the quadword's 8 bytes into byte `i`.
     let bits = _mm512_set1_epi64(0x8040_2010_0804_0201u64 as i64);
@@ -149,21 +130,21 @@ fn count_k<const K: usize, const IGN: bool>(
                     _mm512_ternarylogic_epi64::<AND_OR>(_mm512_slli_epi16::<4>(t), high_nibble, p);
                 *wb = _mm512_gf2p8affine_epi64_epi8::<0>(bits, code);
             }
-            // `w[set * groups + g]`: the bits of `set` for pixel group `g`; each round doubles
-            // the sets and halves the groups.
-            for (round, idx) in idx.iter().enumerate() {
-                let groups = 8 >> round;
-                let half = groups / 2;
-                let mut next = [_mm512_setzero_si512(); 8];
-                for set in 0..(1 << round) {
-                    for g in 0..half {
-                        let (a, b) = (w[set * groups + 2 * g], w[set * groups + 2 * g + 1]);
-                        next[2 * set * half + g] = _mm512_permutex2var_epi8(a, idx[0], b);
-                        next[(2 * set + 1) * half + g] = _mm512_permutex2var_epi8(a, idx[1], b);
-                    }
-                }
-                w = next;
-            }
+            // Byte transpose across the eight vectors within each quadword (three rounds of
+            // swaps, shifts and selects: no shuffle-port work): afterwards byte `8q + v` of
+            // `w[b]` is bit `b` of pixel group `(v, q)`, the same group for every `b`.
+            (w[0], w[4]) = swap_bytes::<32>(w[0], w[4], low[0]);
+            (w[1], w[5]) = swap_bytes::<32>(w[1], w[5], low[0]);
+            (w[2], w[6]) = swap_bytes::<32>(w[2], w[6], low[0]);
+            (w[3], w[7]) = swap_bytes::<32>(w[3], w[7], low[0]);
+            (w[0], w[2]) = swap_bytes::<16>(w[0], w[2], low[1]);
+            (w[1], w[3]) = swap_bytes::<16>(w[1], w[3], low[1]);
+            (w[4], w[6]) = swap_bytes::<16>(w[4], w[6], low[1]);
+            (w[5], w[7]) = swap_bytes::<16>(w[5], w[7], low[1]);
+            (w[0], w[1]) = swap_bytes::<8>(w[0], w[1], low[2]);
+            (w[2], w[3]) = swap_bytes::<8>(w[2], w[3], low[2]);
+            (w[4], w[5]) = swap_bytes::<8>(w[4], w[5], low[2]);
+            (w[6], w[7]) = swap_bytes::<8>(w[6], w[7], low[2]);
             // `w[b]` is bit `b` of the code of all 512 pixels; `lit[b][v]` is 1 where bit `b` is `v`.
             let mut lit = [[_mm512_setzero_si512(); 2]; 8];
             for (l, &x) in lit.iter_mut().zip(&w) {
@@ -227,23 +208,4 @@ fn count_k<const K: usize, const IGN: bool>(
         }
     }
     (ignored, bad)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Every round keeps each pixel group at the same position in all planes it carries.
-    #[test]
-    fn rounds_are_permutations_of_both_inputs() {
-        for round in round_indices() {
-            for idx in round {
-                let mut seen = [false; 128];
-                for &i in &idx {
-                    assert!(!seen[i as usize]);
-                    seen[i as usize] = true;
-                }
-            }
-        }
-    }
 }
