@@ -172,7 +172,20 @@ fn count_k<const K: usize, const IGN: bool>(
         while r0 < K {
             let rows = ROWS.min(K - r0);
             let mut part = [[_mm512_setzero_si512(); K]; ROWS];
-            for [pm, tm] in &buf[..blocks] {
+            for (blk, [pm, tm]) in buf[..blocks].iter().enumerate() {
+                // The cell passes read no memory, so they fetch the next chunk meanwhile
+                // (the hardware prefetcher only runs ahead of demand loads).
+                let next = i + (blocks + blk) * BLOCK;
+                if r0 == 0 && next + BLOCK <= full {
+                    for line in (0..BLOCK).step_by(64) {
+                        // SAFETY: `next + line < full <= n`, inside both slices; a prefetch
+                        // has no other effect.
+                        unsafe {
+                            _mm_prefetch::<_MM_HINT_T0>(truth.as_ptr().add(next + line).cast());
+                            _mm_prefetch::<_MM_HINT_T0>(pred.as_ptr().add(next + line).cast());
+                        }
+                    }
+                }
                 for (r, row) in part.iter_mut().enumerate().take(rows) {
                     for (cell, &pv) in row.iter_mut().zip(pm) {
                         let both = _mm512_and_si512(tm[r0 + r], pv);
