@@ -73,7 +73,8 @@ fn count_par(t: &[u8], p: &[u8], k: u8, ign: u8, use_ign: u8, out: &mut [u64]) -
     count_serial(t, p, k, ign, use_ign, out)
 }
 
-/// Picks the kernel: mask-and-popcount where AVX-512BW is present, else 32-byte lanes.
+/// Picks the kernel: bit planes (`matrix_planes`) where AVX-512 VBMI, VPOPCNTDQ and GFNI are
+/// present, else mask-and-popcount where AVX-512BW is, else 32-byte lanes.
 fn count_serial(
     truth: &[u8],
     pred: &[u8],
