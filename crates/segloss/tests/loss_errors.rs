@@ -364,3 +364,42 @@ fn invalid_settings_never_reach_the_math() {
         "invalid parameter `gamma` = -1.0: must be finite and >= 0"
     );
 }
+
+/// The checks run in pieces (in parallel with the `rayon` feature): on a buffer of several
+/// pieces the error still names the first bad position, and a bad logit is reported before
+/// a bad target that comes earlier in the buffer, as when each input is checked on its own.
+#[test]
+fn errors_name_the_first_bad_position_across_check_pieces() {
+    let n = 300_000;
+    let shape = Shape::new(&[1, 1, n]).unwrap();
+    let focal = FocalConfig::new().init().unwrap();
+    let mut x = vec![0.5f32; n];
+    let mut t = vec![0.0f32; n];
+    t[150_001] = 1.5;
+    t[250_000] = -1.0;
+    let e = fails(&focal, &x, Targets::Dense(&t), &shape);
+    assert!(matches!(e, Error::OutOfRange { index: 150_001, .. }), "{e}");
+    x[290_000] = f32::NAN;
+    x[200_000] = f32::INFINITY;
+    let e = fails(&focal, &x, Targets::Dense(&t), &shape);
+    assert!(matches!(e, Error::NonFinite { index: 200_000, .. }), "{e}");
+
+    let shape = Shape::new(&[1, 3, n]).unwrap();
+    let ce = CrossEntropyConfig::new().init().unwrap();
+    let x = vec![0.0f32; 3 * n];
+    let mut lab = vec![1u8; n];
+    lab[270_000] = 7;
+    lab[131_073] = 3;
+    let e = fails(&ce, &x, Targets::U8(&lab), &shape);
+    assert!(
+        matches!(
+            e,
+            Error::LabelOutOfRange {
+                index: 131_073,
+                value: 3,
+                ..
+            }
+        ),
+        "{e}"
+    );
+}

@@ -88,7 +88,15 @@ pub(crate) fn ln_1p(x: f32) -> f32 {
 #[inline(always)]
 pub(crate) fn ln_1p_unit(e: f32) -> f32 {
     let u = 1.0 + e;
+    ln_1p_unit_recip(e, u, 1.0 / u)
+}
+
+/// [`ln_1p_unit`] with `u = fl(1 + e)` and `1/u` supplied by a kernel that gets `1/u` from a
+/// division it shares with other quantities. The correction `c/u` is below `2^-24`, so a
+/// `1/u` a few ulp off moves the result by far less than an ulp.
+#[inline(always)]
+pub(crate) fn ln_1p_unit_recip(e: f32, u: f32, inv_u: f32) -> f32 {
     let c = e - (u - 1.0);
     // `u ∈ [1, 2]` is normal: no subnormal scaling needed.
-    ln_scaled(u, 0) + c * (1.0 / u)
+    ln_scaled(u, 0) + c * inv_u
 }

@@ -43,6 +43,6 @@ mod sum;
 mod accuracy_tests;
 
 pub(crate) use exp::exp;
-pub(crate) use log::{ln, ln_1p, ln_1p_unit};
+pub(crate) use log::{ln, ln_1p, ln_1p_unit, ln_1p_unit_recip};
 pub(crate) use logistic::{log_sigmoid, sigmoid, softplus};
 pub(crate) use sum::{BLOCK, LaneSum};

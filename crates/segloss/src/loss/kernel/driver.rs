@@ -153,8 +153,7 @@ pub(crate) fn run(
             shape.check_len(plan.op, "targets", t.len())?;
             // Dice-type plans check the inputs inside their first pass, which writes nothing.
             if plan.region.is_none() {
-                validate::logits(plan.op, logits)?;
-                validate::dense_targets(plan.op, t)?;
+                validate::dense_inputs(plan.op, logits, t)?;
             }
             with_sigmoid_term!(plan, term => run_sigmoid(term, plan, logits, t, shape, grad))
         }
@@ -428,8 +427,7 @@ pub(crate) fn map(
             };
             shape.check_len(plan.op, "targets", t.len())?;
             shape.check_len(plan.op, "out", out.len())?;
-            validate::logits(plan.op, logits)?;
-            validate::dense_targets(plan.op, t)?;
+            validate::dense_inputs(plan.op, logits, t)?;
             with_sigmoid_term!(plan, term => map_sigmoid(term, logits, t, shape, out))
         }
         Activation::Softmax => {

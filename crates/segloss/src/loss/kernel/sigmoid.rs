@@ -5,7 +5,7 @@
 //! `softplus(-x) = max(-x,0) + l` all follow without overflow or cancellation.
 
 use super::{FOLD, LANES, fold, sel};
-use crate::math::{exp, ln, ln_1p_unit, sigmoid, softplus};
+use crate::math::{exp, ln, ln_1p_unit, ln_1p_unit_recip, sigmoid, softplus};
 use multiversion::multiversion;
 
 /// `(σ(x), σ(-x), e^{-|x|}, σ(|x|), ln(1 + e^{-|x|}))`.
@@ -98,19 +98,38 @@ pub(crate) struct FocalReal;
 /// The integer-exponent focal term (`q^K` by multiplication, no `exp`/`ln`).
 pub(crate) struct FocalInt<const K: u32>;
 
+/// `2^-64`: below this the focal denominator is scaled up before its reciprocal is taken.
+const TINY: f32 = f32::from_bits(0x1f80_0000);
+/// `2^64`, the scaling factor (exact: a power of two).
+const HUGE: f32 = f32::from_bits(0x5f80_0000);
+
+/// The parts of a focal element: `(σ(x), σ(-x), e, l, BCE, den, w_big = 0, σσ/q)`.
+///
+/// One division serves both `σ(|x|) = 1/u` (`u = 1 + e`) and `σσ/q = e/(u·den)`:
+/// `inv = 1/(u·d)`, then `σ(|x|) = d·inv` and `σσ/q = e·f·inv`, where `d = den·f` with
+/// `f = 2^64` when `den < 2^-64` (so `inv` stays finite for tiny soft targets) and `d = 1`
+/// when `w_big = 0` (where `e/den` is exactly 1, and `0/0` once `e` underflows).
 #[inline(always)]
 fn focal_common(x: f32, t: f32) -> (f32, f32, f32, f32, f32, f32, bool, f32) {
-    let (a, b, e, r, l) = parts(x);
-    let sp_pos = sel(x > 0.0, x, 0.0) + l;
-    let sp_neg = sel(x < 0.0, -x, 0.0) + l;
-    let bce = (1.0 - t) * sp_pos + t * sp_neg;
+    let e = exp(-x.abs());
+    let u = 1.0 + e;
     let pos = x >= 0.0;
     let w_big = sel(pos, 1.0 - t, t);
     let w_small = sel(pos, t, 1.0 - t);
     let den = w_big + w_small * e;
     let big_zero = w_big == 0.0;
-    // σσ/q; when w_big = 0 the ratio e/den is exactly 1 (and 0/0 once e underflows).
-    let ratio = r * sel(big_zero, 1.0, e / den);
+    let f = sel(den < TINY, HUGE, 1.0);
+    let d = sel(big_zero, 1.0, den * f);
+    let inv = 1.0 / (u * d);
+    let r = d * inv;
+    let er = e * r;
+    let a = sel(pos, r, er);
+    let b = sel(pos, er, r);
+    let l = ln_1p_unit_recip(e, u, r);
+    let sp_pos = sel(x > 0.0, x, 0.0) + l;
+    let sp_neg = sel(x < 0.0, -x, 0.0) + l;
+    let bce = (1.0 - t) * sp_pos + t * sp_neg;
+    let ratio = sel(big_zero, r, e * f * inv);
     (a, b, e, l, bce, den, big_zero, ratio)
 }
 
