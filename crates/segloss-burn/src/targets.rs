@@ -1,6 +1,6 @@
 //! Targets of a loss, as burn tensors, brought to the canonical `N×C×S` layout.
 
-use burn::tensor::{Int, Tensor};
+use burn::tensor::{Bool, Int, IntDType, Tensor};
 
 use crate::error::{Error, Result};
 
@@ -83,12 +83,82 @@ pub(crate) fn check_logits(op: &'static str, dims: &[usize]) -> Result<()> {
     Ok(())
 }
 
+/// The first `true` position of each flattened mask, all read back in one device sync.
+///
+/// Each mask contributes `[any, argmax]` to one small integer tensor; only that tensor
+/// travels to the host.
+fn first_true<const M: usize>(masks: [Tensor<1, Bool>; M]) -> [Option<usize>; M] {
+    let parts: Vec<Tensor<1, Int>> = masks
+        .into_iter()
+        .flat_map(|m| {
+            // `any` and `argmax` give integers of different widths on some backends.
+            [
+                m.clone().any().int().cast(IntDType::I64),
+                m.int().argmax(0).cast(IntDType::I64),
+            ]
+        })
+        .collect();
+    let read = Tensor::cat(parts, 0)
+        .into_data()
+        .convert::<i64>()
+        .try_to_vec::<i64>()
+        .unwrap_or_default();
+    core::array::from_fn(|i| match read.get(2 * i..2 * i + 2) {
+        Some(&[1, at]) => usize::try_from(at).ok(),
+        _ => None,
+    })
+}
+
+/// Where labels are neither in `0..classes` nor the ignore label.
+fn bad_labels(flat: Tensor<1, Int>, classes: usize, ignore_index: Option<i64>) -> Tensor<1, Bool> {
+    let bad = flat
+        .clone()
+        .lower_elem(0)
+        .bool_or(flat.clone().greater_equal_elem(classes as i64));
+    match ignore_index {
+        Some(ig) => bad.bool_and(flat.not_equal_elem(ig)),
+        None => bad,
+    }
+}
+
+/// The core's error for the bad label at `index` of `flat` (one more device read).
+fn label_error(
+    op: &'static str,
+    flat: Tensor<1, Int>,
+    index: usize,
+    classes: usize,
+    ignore_index: Option<i64>,
+) -> Error {
+    let value = flat.slice(index..index + 1).into_scalar::<i64>();
+    match u64::try_from(value) {
+        Ok(value) => segloss::Error::LabelOutOfRange {
+            op,
+            input: "targets",
+            index,
+            value,
+            classes,
+            ignore_index: ignore_index.and_then(|i| u64::try_from(i).ok()),
+        },
+        // A negative label has no class index: reported signed, as the core kernels do.
+        Err(_) => segloss::Error::NegativeLabel {
+            op,
+            input: "targets",
+            index,
+            value,
+            classes,
+            ignore_index,
+        },
+    }
+    .into()
+}
+
 /// Checks that every label of `labels` is in `0..classes` or is the ignore label.
 ///
-/// Costs one reduction over the labels and a read of its boolean result (a device sync).
+/// Costs one reduction over the labels and one read of its result (a device sync).
 ///
 /// # Errors
-/// [`segloss::Error::LabelOutOfRange`] (wrapped) naming the first bad label.
+/// [`segloss::Error::LabelOutOfRange`] or [`segloss::Error::NegativeLabel`] (wrapped) naming
+/// the first bad label.
 pub(crate) fn check_labels<const K: usize>(
     op: &'static str,
     labels: Tensor<K, Int>,
@@ -97,25 +167,78 @@ pub(crate) fn check_labels<const K: usize>(
 ) -> Result<()> {
     let n = labels.shape().num_elements();
     let flat: Tensor<1, Int> = labels.reshape([n]);
-    let mut bad = flat
-        .clone()
-        .lower_elem(0)
-        .bool_or(flat.clone().greater_equal_elem(classes as i64));
-    if let Some(ig) = ignore_index {
-        bad = bad.bool_and(flat.clone().not_equal_elem(ig));
+    match first_true([bad_labels(flat.clone(), classes, ignore_index)]) {
+        [None] => Ok(()),
+        [Some(index)] => Err(label_error(op, flat, index, classes, ignore_index)),
     }
-    if !bad.clone().any().into_scalar::<bool>() {
-        return Ok(());
+}
+
+/// Checks the values of canonical inputs as the core kernels do, so the composed path
+/// rejects what the fused path rejects, with the same typed errors: a non-finite logit
+/// first, then a dense target outside `[0, 1]` (NaN included) or a label outside
+/// `0..classes` that is not the ignore label.
+///
+/// Cost: a few element-wise comparisons and reductions over the inputs, and one read of
+/// four integers back to the host. On a GPU backend that read is a device sync per loss call
+/// (the queue drains before the loss returns); on the CPU it is a pass over the inputs.
+///
+/// # Errors
+/// [`segloss::Error::NonFinite`], [`segloss::Error::OutOfRange`],
+/// [`segloss::Error::LabelOutOfRange`] or [`segloss::Error::NegativeLabel`] (wrapped), naming
+/// the first bad element in the flattened `N×C×S` (logits, dense targets) or `N×S` (labels)
+/// layout, as the core does.
+pub(crate) fn check_values(
+    op: &'static str,
+    logits: &Tensor<3>,
+    targets: &SegTargets,
+    ignore_index: Option<i64>,
+) -> Result<()> {
+    let [n, c, s] = logits.dims();
+    let flat_x: Tensor<1> = logits.clone().reshape([n * c * s]);
+    let bad_x = flat_x.clone().is_finite().bool_not();
+    match targets {
+        SegTargets::Dense(t) => {
+            let flat_t: Tensor<1> = t.clone().reshape([n * c * s]);
+            let bad_t = flat_t
+                .clone()
+                .lower_elem(0.0)
+                .bool_or(flat_t.clone().greater_elem(1.0))
+                .bool_or(flat_t.clone().is_nan());
+            match first_true([bad_x, bad_t]) {
+                [Some(index), _] => Err(non_finite(op, flat_x, index)),
+                [None, Some(index)] => {
+                    let value = flat_t.slice(index..index + 1).into_scalar::<f32>();
+                    Err(segloss::Error::OutOfRange {
+                        op,
+                        input: "targets",
+                        index,
+                        value: f64::from(value),
+                        min: 0.0,
+                        max: 1.0,
+                    }
+                    .into())
+                }
+                [None, None] => Ok(()),
+            }
+        }
+        SegTargets::Index(labels) => {
+            let flat_l: Tensor<1, Int> = labels.clone().reshape([n * s]);
+            match first_true([bad_x, bad_labels(flat_l.clone(), c, ignore_index)]) {
+                [Some(index), _] => Err(non_finite(op, flat_x, index)),
+                [None, Some(index)] => Err(label_error(op, flat_l, index, c, ignore_index)),
+                [None, None] => Ok(()),
+            }
+        }
     }
-    let index = bad.int().argmax(0).into_scalar::<i64>() as usize;
-    let value = flat.slice(index..index + 1).into_scalar::<i64>();
-    Err(segloss::Error::LabelOutOfRange {
+}
+
+fn non_finite(op: &'static str, flat: Tensor<1>, index: usize) -> Error {
+    let value = flat.slice(index..index + 1).into_scalar::<f32>();
+    segloss::Error::NonFinite {
         op,
-        input: "targets",
+        input: "logits",
         index,
-        value: value as u64,
-        classes,
-        ignore_index: ignore_index.map(|v| v as u64),
+        value: f64::from(value),
     }
-    .into())
+    .into()
 }

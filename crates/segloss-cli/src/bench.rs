@@ -1,4 +1,5 @@
-//! `segloss bench`: times forward plus backward of a fused loss kernel.
+//! `segloss bench`: times forward plus backward of a fused loss kernel, or of the same loss
+//! inside burn (`--impl burn-fused|burn-composed`).
 //!
 //! The inputs mirror `shared/bench/torch_reference.py`: logits `randn·3` from a fixed seed;
 //! binary masks with about 5% positives for sigmoid losses; uniform class indices for softmax
@@ -18,6 +19,8 @@ use serde::Serialize;
 
 use segloss::Shape;
 use segloss::loss::{Loss, Targets};
+use segloss_burn::bench::{BenchImpl, Timing, time_loss_on};
+use segloss_burn::loss::BurnLoss;
 
 use crate::Outcome;
 use inputs::{IndexTargets, IndexType, SplitMix64};
@@ -49,6 +52,20 @@ pub struct BenchArgs {
     /// Integer type of the class-index targets of multi-class losses.
     #[arg(long, value_enum, default_value_t = IndexType::U8)]
     index_type: IndexType,
+    /// Which implementation of the loss to time.
+    #[arg(long = "impl", value_enum, default_value_t = Impl::Core)]
+    imp: Impl,
+}
+
+/// The implementations `segloss bench` can time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Impl {
+    /// The core kernel on host slices (no burn).
+    Core,
+    /// The burn loss on its fused path: the core kernel as a backend extension, Flex autodiff.
+    BurnFused,
+    /// The burn loss built from burn tensor ops, Flex autodiff.
+    BurnComposed,
 }
 
 /// Output formats.
@@ -56,7 +73,7 @@ pub struct BenchArgs {
 enum Format {
     /// One human-readable line.
     Text,
-    /// One JSON object: `{"loss", "shape", "threads", "median_ms", "min_ms", ...}`.
+    /// One JSON object: `{"loss", "impl", "shape", "threads", "median_ms", "min_ms", ...}`.
     Json,
 }
 
@@ -177,10 +194,74 @@ impl Kernel {
     }
 }
 
+impl Kernel {
+    /// The same loss as [`Kernel::loss`], with the same options, as a `segloss-burn` loss;
+    /// `None` for the streaming floors.
+    fn burn_loss(self) -> segloss_burn::Result<Option<Box<dyn BurnLoss>>> {
+        use Kernel::*;
+        use segloss_burn::loss::{
+            Activation::Softmax, BceLossConfig, CrossEntropyLossConfig, DiceCeLossConfig,
+            DiceFocalLossConfig, DiceLossConfig, FocalAlpha, FocalLossConfig,
+            GeneralizedDiceLossConfig, GeneralizedWeight, TverskyLossConfig,
+        };
+        fn boxed<L: BurnLoss + 'static>(
+            l: segloss_burn::Result<L>,
+        ) -> segloss_burn::Result<Option<Box<dyn BurnLoss>>> {
+            Ok(Some(Box::new(l?)))
+        }
+        let no_alpha = || FocalLossConfig::new().with_alpha(FocalAlpha::None);
+        match self {
+            Stream | StreamIndex => Ok(None),
+            Bce => boxed(BceLossConfig::new().init()),
+            Focal => boxed(FocalLossConfig::new().init()),
+            Dice => boxed(DiceLossConfig::new().init()),
+            DiceBce => boxed(DiceCeLossConfig::new().init()),
+            DiceFocal => boxed(DiceFocalLossConfig::new().init()),
+            Tversky => boxed(
+                TverskyLossConfig::new()
+                    .with_alpha(0.3)
+                    .with_beta(0.7)
+                    .init(),
+            ),
+            FocalTversky => boxed(
+                TverskyLossConfig::new()
+                    .with_alpha(0.3)
+                    .with_beta(0.7)
+                    .with_gamma(0.75)
+                    .init(),
+            ),
+            GeneralizedDice => boxed(
+                GeneralizedDiceLossConfig::new()
+                    .with_weight(GeneralizedWeight::Square)
+                    .init(),
+            ),
+            Ce => boxed(CrossEntropyLossConfig::new().init()),
+            FocalSoftmax => boxed(no_alpha().with_activation(Softmax).init()),
+            DiceSoftmax => boxed(DiceLossConfig::new().with_activation(Softmax).init()),
+            DiceCe => boxed(DiceCeLossConfig::new().with_activation(Softmax).init()),
+            DiceFocalSoftmax => boxed(
+                DiceFocalLossConfig::new()
+                    .with_activation(Softmax)
+                    .with_focal(no_alpha())
+                    .init(),
+            ),
+            GeneralizedDiceSoftmax => boxed(
+                GeneralizedDiceLossConfig::new()
+                    .with_activation(Softmax)
+                    .with_weight(GeneralizedWeight::Square)
+                    .init(),
+            ),
+        }
+    }
+}
+
 /// The result line.
 #[derive(Debug, Serialize)]
 struct Report {
     loss: String,
+    /// `core`, `burn-fused` or `burn-composed`.
+    #[serde(rename = "impl")]
+    imp: String,
     shape: Vec<usize>,
     threads: u16,
     reps: u32,
@@ -236,6 +317,14 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
         Some(idx) => idx.as_targets(),
         None => Targets::Dense(&dense),
     };
+    let burn_impl = match args.imp {
+        Impl::Core => None,
+        Impl::BurnFused => Some(BenchImpl::BurnFused),
+        Impl::BurnComposed => Some(BenchImpl::BurnComposed),
+    };
+    if let Some(imp) = burn_impl {
+        return run_burn(args, imp, &logits, targets);
+    }
     let loss = args
         .loss
         .loss()
@@ -280,6 +369,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
     let cpu_complete = cpu_times.len() == times.len();
     let report = Report {
         loss: args.loss.name(),
+        imp: args.imp.name(),
         shape: shape.dims().to_vec(),
         threads: args.threads,
         reps: args.reps,
@@ -290,13 +380,82 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
         cpu_min_ms: cpu_complete.then(|| cpu_times[0]),
         value,
     };
-    match args.format {
-        Format::Json => println!("{}", serde_json::to_string(&report)?),
+    print_report(&report, args.format)
+}
+
+/// Times the burn loss of `args.loss` on the generated inputs, in a pool of `--threads`.
+fn run_burn(
+    args: &BenchArgs,
+    imp: BenchImpl,
+    logits: &[f32],
+    targets: Targets<'_>,
+) -> anyhow::Result<Outcome> {
+    let shape = &args.shape;
+    if matches!(args.loss, Kernel::Stream | Kernel::StreamIndex) {
+        crate::Cli::command()
+            .error(
+                ErrorKind::ArgumentConflict,
+                format!(
+                    "--loss {} is a streaming floor of the core; --impl {} needs a loss",
+                    args.loss.name(),
+                    args.imp.name()
+                ),
+            )
+            .exit();
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(usize::from(args.threads))
+        .build()
+        .context("building the thread pool")?;
+    // The loss is built inside the pool: burn losses are not `Sync`.
+    let timing = pool.install(|| -> anyhow::Result<Timing> {
+        let loss = args
+            .loss
+            .burn_loss()
+            .with_context(|| format!("configuring the burn {}", args.loss.name()))?
+            .with_context(|| format!("--loss {} has no burn loss", args.loss.name()))?;
+        time_loss_on(
+            imp,
+            loss.as_ref(),
+            shape.dims(),
+            logits,
+            targets,
+            args.reps as usize,
+        )
+        .with_context(|| {
+            format!(
+                "burn {} ({}) on the generated inputs",
+                args.loss.name(),
+                args.imp.name()
+            )
+        })
+    })?;
+    let report = Report {
+        loss: args.loss.name(),
+        imp: args.imp.name(),
+        shape: shape.dims().to_vec(),
+        threads: args.threads,
+        reps: args.reps,
+        median_ms: timing.median_ms,
+        min_ms: timing.min_ms,
+        gelem_per_s: shape.len() as f64 / (timing.median_ms * 1e-3) / 1e9,
+        cpu_median_ms: None,
+        cpu_min_ms: None,
+        value: Some(timing.value),
+    };
+    print_report(&report, args.format)
+}
+
+/// Prints the result line in `format`.
+fn print_report(report: &Report, format: Format) -> anyhow::Result<Outcome> {
+    match format {
+        Format::Json => println!("{}", serde_json::to_string(report)?),
         Format::Text => println!(
-            "{} shape={} threads={} median_ms={:.3} min_ms={:.3} gelem_per_s={:.3}{}{}",
+            "{} impl={} shape={} threads={} median_ms={:.3} min_ms={:.3} gelem_per_s={:.3}{}{}",
             report.loss,
-            shape
-                .dims()
+            report.imp,
+            report
+                .shape
                 .iter()
                 .map(usize::to_string)
                 .collect::<Vec<_>>()
@@ -317,6 +476,14 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
 }
 
 impl Kernel {
+    /// The name as typed on the command line.
+    fn name(self) -> String {
+        self.to_possible_value()
+            .map_or_else(|| format!("{self:?}"), |v| v.get_name().to_owned())
+    }
+}
+
+impl Impl {
     /// The name as typed on the command line.
     fn name(self) -> String {
         self.to_possible_value()

@@ -131,3 +131,77 @@ fn bench_rejects_bad_arguments_as_usage_errors() {
         assert!(!out.stderr.is_empty(), "{args:?} said nothing");
     }
 }
+
+/// The possible values of `--impl` that `segloss bench --help` lists.
+fn listed_impls() -> Vec<String> {
+    let out = segloss()
+        .args(["bench", "--help"])
+        .output()
+        .expect("segloss runs");
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout).into_owned();
+    let section = help
+        .split("--impl <IMP>")
+        .nth(1)
+        .and_then(|rest| rest.split("Possible values:").nth(1))
+        .and_then(|rest| rest.split("\n  -").next())
+        .expect("--impl is documented with its values")
+        .to_owned();
+    section
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- "))
+        .filter_map(|l| l.split(':').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn bench_help_lists_the_implementations_and_core_is_the_default() {
+    assert_eq!(listed_impls(), ["core", "burn-fused", "burn-composed"]);
+    let v = bench_json(&["--loss", "dice", "--shape", "2,1,4,4", "--reps", "1"]);
+    assert_eq!(v["impl"], "core");
+}
+
+/// Every loss runs under every implementation on the same generated inputs, and the burn
+/// losses (built from the same options as the core ones) give the core's value.
+#[test]
+fn burn_implementations_give_the_core_value_of_every_listed_loss() {
+    for name in listed_kernels().iter().filter(|n| !n.starts_with("stream")) {
+        let args = [
+            "--loss", name, "--shape", "2,3,5,7", "--reps", "2", "--seed", "7",
+        ];
+        let core = bench_json(&args);
+        let core_value = core["value"].as_f64().expect("a loss value");
+        for imp in ["burn-fused", "burn-composed"] {
+            let v = bench_json(&[&args[..], &["--impl", imp, "--threads", "2"]].concat());
+            assert_eq!(v["impl"], imp);
+            assert_eq!(v["loss"], name.as_str());
+            assert_eq!(v["shape"], serde_json::json!([2, 3, 5, 7]));
+            let median = v["median_ms"].as_f64().expect("median_ms is a number");
+            let min = v["min_ms"].as_f64().expect("min_ms is a number");
+            assert!(min > 0.0 && min <= median, "{name} {imp}: {v}");
+            let value = v["value"].as_f64().expect("a loss value");
+            // The burn value is stored as f32.
+            assert!(
+                (value - core_value).abs() <= 1e-5 * core_value.abs().max(1e-3),
+                "{name} {imp}: {value} vs core {core_value}"
+            );
+        }
+    }
+}
+
+#[test]
+fn burn_implementations_reject_the_streaming_floors_as_usage_errors() {
+    for imp in ["burn-fused", "burn-composed"] {
+        let out = segloss()
+            .args([
+                "bench", "--loss", "stream", "--shape", "2,1,4", "--impl", imp,
+            ])
+            .output()
+            .expect("segloss runs");
+        assert_eq!(out.status.code(), Some(2), "{imp}");
+        assert!(out.stdout.is_empty(), "{imp} printed a result");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("--impl"), "{imp}: {stderr}");
+    }
+}

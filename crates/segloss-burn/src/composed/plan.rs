@@ -7,7 +7,7 @@ use super::prob::{log_softmax_channels, one_hot, valid_mask};
 use super::region::region_loss;
 use super::sums::sum_all;
 use crate::error::{Error, Result};
-use crate::targets::{SegTargets, check_labels};
+use crate::targets::{SegTargets, check_values};
 
 /// The per-pixel term of a loss.
 #[derive(Debug, Clone, PartialEq)]
@@ -132,9 +132,13 @@ impl ComposedPlan {
     /// Evaluates the loss on canonical inputs; the result is a one-element tensor tracked
     /// by autodiff.
     ///
+    /// The inputs' values are checked first as the core kernels check them (one device read,
+    /// see [`crate::targets`]), so both paths reject the same input with the same error.
+    ///
     /// # Errors
-    /// A core [`segloss::Error::TargetKind`]-style mismatch between the activation and the
-    /// targets given.
+    /// [`Error::TargetKind`] for a mismatch between the activation and the targets given; a
+    /// core [`segloss::Error::NonFinite`], [`segloss::Error::OutOfRange`],
+    /// [`segloss::Error::LabelOutOfRange`] or [`segloss::Error::NegativeLabel`] for bad values.
     pub fn evaluate(
         &self,
         op: &'static str,
@@ -143,9 +147,7 @@ impl ComposedPlan {
     ) -> Result<Tensor<1>> {
         let [n, c, s] = logits.dims();
         let device = logits.device();
-        if let SegTargets::Index(labels) = &targets {
-            check_labels(op, labels.clone(), c, self.ignore_index)?;
-        }
+        self.check(op, &logits, &targets)?;
         let mut total: Option<Tensor<1>> = None;
         let mut add = |t: Tensor<1>| {
             total = Some(match total.take() {
@@ -249,7 +251,8 @@ impl ComposedPlan {
     /// pixel, 0 where ignored) for softmax losses. The region term, if any, is left out.
     ///
     /// # Errors
-    /// [`Error::TargetKind`] for targets that do not suit the activation.
+    /// [`Error::TargetKind`] for targets that do not suit the activation; the value errors
+    /// of [`Self::evaluate`].
     pub fn pixel_map(
         &self,
         op: &'static str,
@@ -257,6 +260,7 @@ impl ComposedPlan {
         targets: SegTargets,
     ) -> Result<Tensor<3>> {
         let c = logits.dims()[1];
+        self.check(op, &logits, &targets)?;
         match (self.softmax, targets, &self.pixel) {
             (
                 false,
@@ -296,6 +300,15 @@ impl ComposedPlan {
                 "a region-only loss",
             )),
         }
+    }
+
+    /// The value checks of [`check_values`], where the targets suit the activation (a
+    /// mismatch is reported by the caller as [`Error::TargetKind`]).
+    fn check(&self, op: &'static str, logits: &Tensor<3>, targets: &SegTargets) -> Result<()> {
+        if self.softmax == matches!(targets, SegTargets::Index(_)) {
+            check_values(op, logits, targets, self.ignore_index)?;
+        }
+        Ok(())
     }
 
     fn region_part(

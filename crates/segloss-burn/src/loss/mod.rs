@@ -112,8 +112,9 @@ macro_rules! impl_forward {
             ///
             /// # Errors
             /// [`crate::Error::ShapeMismatch`] or [`crate::Error::TargetKind`] for targets that
-            /// do not fit; on the fused path also the core's typed error for bad values (a
-            /// label `≥ C`, a target outside `[0, 1]`, a non-finite logit).
+            /// do not fit; on both paths the core's typed error for bad values (a label
+            /// `≥ C` or negative, a target outside `[0, 1]`, a non-finite logit). The composed
+            /// path finds them with one device read per call (a sync on GPU backends).
             pub fn forward<const D: usize>(
                 &self,
                 logits: burn::tensor::Tensor<D>,

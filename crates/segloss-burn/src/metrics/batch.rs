@@ -21,8 +21,8 @@ const OP: &str = "batch confusion";
 ///
 /// # Errors
 /// [`Error::ShapeMismatch`] for shapes that do not fit, and a core
-/// [`segloss::Error::LabelOutOfRange`] for a label outside the classes that is not the ignore
-/// label.
+/// [`segloss::Error::LabelOutOfRange`] (or [`segloss::Error::NegativeLabel`]) for a label
+/// outside the classes that is not the ignore label.
 ///
 /// ```
 /// use burn::tensor::{Device, Int, Tensor, TensorData};

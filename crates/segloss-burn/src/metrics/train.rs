@@ -11,7 +11,10 @@ use burn::train::metric::{
 use segloss::metrics::{Average, BinaryConfusion, ConfusionMatrix, Conventions, Counts};
 
 use super::batch_confusion_matrix;
+use crate::error::{Error, Result};
 use crate::targets::{canonical, check_logits};
+
+const OP: &str = "segmentation metric";
 
 /// What a [`SegmentationMetric`] reads from a batch: logits `[N, C, S]` and class indices
 /// `[N, S]` (binary: `C = 1` and labels `{0, 1}`).
@@ -23,19 +26,43 @@ pub struct SegmentationInput {
 
 impl SegmentationInput {
     /// Wraps logits `[N, C, D1, ...]` and class indices `[N, D1, ...]`, reshaped to the
-    /// canonical layout. Shapes are checked when the metric reads the input.
-    pub fn new<const D: usize, const K: usize>(logits: Tensor<D>, targets: Tensor<K, Int>) -> Self {
+    /// canonical layout. Labels are checked when the metric reads the input (they need a
+    /// device read, and the ignore label is the metric's setting).
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] if the logits lack a spatial axis or have a zero dimension,
+    /// or the targets' shape is not the logits' shape without the channel axis.
+    ///
+    /// ```
+    /// use burn::tensor::{Device, Int, Tensor};
+    /// use segloss_burn::metrics::SegmentationInput;
+    /// let device = Device::flex();
+    /// let x = Tensor::<4>::zeros([2, 3, 4, 4], &device);
+    /// assert!(SegmentationInput::new(x.clone(), Tensor::<3, Int>::zeros([2, 4, 4], &device)).is_ok());
+    /// assert!(SegmentationInput::new(x, Tensor::<3, Int>::zeros([2, 4, 5], &device)).is_err());
+    /// ```
+    pub fn new<const D: usize, const K: usize>(
+        logits: Tensor<D>,
+        targets: Tensor<K, Int>,
+    ) -> Result<Self> {
         let dims = logits.dims().to_vec();
-        let [n, c, s] = if check_logits("segmentation metric", &dims).is_ok() {
-            canonical(&dims)
-        } else {
-            [0, 0, 0]
-        };
-        let t_len = targets.shape().num_elements();
-        Self {
-            logits: logits.reshape([n, c, s]),
-            targets: targets.reshape([n.max(1), t_len / n.max(1)]),
+        check_logits(OP, &dims)?;
+        let mut expected = dims.clone();
+        expected.remove(1);
+        let found = targets.dims().to_vec();
+        if found != expected {
+            return Err(Error::ShapeMismatch {
+                op: OP,
+                input: "targets",
+                expected: format!("{expected:?} (the logits' shape without the channel axis)"),
+                found,
+            });
         }
+        let [n, c, s] = canonical(&dims);
+        Ok(Self {
+            logits: logits.reshape([n, c, s]),
+            targets: targets.reshape([n, s]),
+        })
     }
 }
 
@@ -166,13 +193,15 @@ impl Metric for SegmentationMetric {
     }
 
     /// # Panics
-    /// If the batch does not fit (shape mismatch, a label out of range): burn-train's
-    /// `update` can only report tensor-read errors.
+    /// If a label is outside the classes and not the ignore label (the message is the core's
+    /// [`segloss::Error::LabelOutOfRange`] or [`segloss::Error::NegativeLabel`]): burn-train's
+    /// `update` can only report tensor-read errors. Shapes were checked by
+    /// [`SegmentationInput::new`].
     fn update(
         &mut self,
         item: &SegmentationInput,
         _metadata: &MetricMetadata,
-    ) -> Result<SerializedEntry, TensorReadError> {
+    ) -> std::result::Result<SerializedEntry, TensorReadError> {
         let classes = item.logits.dims()[1].max(2);
         let counts =
             batch_confusion_matrix(item.logits.clone(), item.targets.clone(), self.ignore_index)
@@ -189,7 +218,7 @@ impl Metric for SegmentationMetric {
         Ok(self.entry(batch_score))
     }
 
-    fn compute(&mut self) -> Result<SerializedEntry, TensorReadError> {
+    fn compute(&mut self) -> std::result::Result<SerializedEntry, TensorReadError> {
         Ok(self.entry(None))
     }
 
