@@ -11,6 +11,14 @@
 //! thread and each worker of rayon's global pool (Flex runs its kernels there).
 //! [`flush_denormals_to_zero`] does both. Nothing in segloss-burn calls it implicitly: it is
 //! an explicit, process-level decision for the application (the example calls it).
+//!
+//! **Measured?** Not yet in a controlled way. The 4–8× late-training slowdown of Flex's
+//! backward pass comes from one earlier run (burn notes), where setting these bits removed
+//! it. `segloss train --denormals keep` (default `flush`) trains with the bits left clear and
+//! records each step's wall time in `metrics.json` (`runs[].train_loss[].seconds`), so the
+//! two modes can be compared back to back with the same seed, e.g.
+//! `segloss train --losses bce,dice --steps 600 --denormals keep --out ftz-keep` against the
+//! same with `--denormals flush`, comparing the median step time of the last 60 steps.
 
 /// The MXCSR bits FTZ (`0x8000`) and DAZ (`0x0040`).
 pub const FTZ_DAZ: u32 = 0x8040;

@@ -18,14 +18,26 @@ pub enum DeviceChoice {
 }
 
 impl DeviceChoice {
-    /// The autodiff-enabled burn device.
+    /// The autodiff-enabled burn device, with subnormals flushed on the CPU
+    /// ([`Denormals::Flush`]).
     ///
     /// # Errors
     /// None today; GPU backends report failures when first used.
     pub fn device(self) -> Result<Device> {
+        self.device_with(Denormals::Flush)
+    }
+
+    /// The autodiff-enabled burn device; `denormals` sets the CPU floating-point mode for
+    /// Flex (GPU backends ignore it).
+    ///
+    /// # Errors
+    /// None today; GPU backends report failures when first used.
+    pub fn device_with(self, denormals: Denormals) -> Result<Device> {
         let d = match self {
             DeviceChoice::Flex => {
-                flush_denormals_everywhere();
+                if denormals == Denormals::Flush {
+                    flush_denormals_everywhere();
+                }
                 Device::flex()
             }
             #[cfg(feature = "wgpu")]
@@ -46,6 +58,18 @@ impl DeviceChoice {
             DeviceChoice::Cuda => "cuda",
         }
     }
+}
+
+/// How the CPU treats subnormal `f32`s (magnitudes below ~1.2e-38) while training on Flex.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Denormals {
+    /// Flush-to-zero and denormals-are-zero on the driving thread and every rayon worker
+    /// (the default): subnormal results and inputs become 0.
+    Flush,
+    /// Leave the CPU's default IEEE behaviour (subnormals computed exactly, possibly slowly).
+    /// For measuring what flushing buys; see the README.
+    Keep,
 }
 
 /// Sets flush-to-zero / denormals-are-zero on this thread (x86-64: MXCSR bits FTZ 0x8000 and
@@ -75,13 +99,17 @@ pub fn flush_denormals() {
 }
 
 /// Flushes denormals on this thread and on every thread of rayon's global pool, which Flex
-/// computes on. The pool is built here if nobody built it yet; if it already exists (a
-/// second run in the same process), its workers were set up by the first call.
+/// (and its `gemm`) computes on. If the pool does not exist yet it is built with a start
+/// handler; if it does, every worker is reached with `rayon::broadcast`.
 pub fn flush_denormals_everywhere() {
     flush_denormals();
-    let _already_built = rayon::ThreadPoolBuilder::new()
+    let built_here = rayon::ThreadPoolBuilder::new()
         .start_handler(|_| flush_denormals())
-        .build_global();
+        .build_global()
+        .is_ok();
+    if !built_here {
+        rayon::broadcast(|_| flush_denormals());
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,12 @@
 //! Each image is cut into non-overlapping `tile × tile` crops (the remainder at the right and
 //! bottom edges is dropped). Whole images, not crops, go to the validation split, chosen by a
 //! seeded hash of the relative path, so crops of one image never straddle the split.
+//!
+//! Files without a partner (an image without a mask, a mask without an image, or two files
+//! claiming one key such as `a.png` and `a.tif`) are an error naming them, because a training
+//! set that silently lost some of its images is hard to notice later; with
+//! [`Unmatched::Skip`] (`--unmatched skip`) they are left out, listed on stderr and in
+//! `metrics.json`.
 
 use std::path::Path;
 
@@ -68,6 +74,15 @@ pub fn read_mask(path: &Path) -> Result<(usize, usize, Vec<u8>)> {
     Ok((h, w, img.pixels().map(|p| u8::from(p.0[0] != 0)).collect()))
 }
 
+/// What to do with files that have no partner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Unmatched {
+    /// Stop with an error naming them (the default).
+    Fail,
+    /// Leave them out and list them.
+    Skip,
+}
+
 /// What `load` found.
 pub struct Loaded {
     /// Training crops.
@@ -76,6 +91,8 @@ pub struct Loaded {
     pub val: TileSet,
     /// Image/mask pairs read.
     pub pairs: usize,
+    /// Keys (relative path without extension) of the images held out for validation, sorted.
+    pub val_images: Vec<String>,
     /// Images without a mask (or masks without an image, or ambiguous names), by relative
     /// path.
     pub unmatched: Vec<String>,
@@ -84,13 +101,29 @@ pub struct Loaded {
 /// Loads `dir` (see the module docs) into training and validation crops.
 ///
 /// # Errors
-/// Missing `images/` or `masks/`, no pairs, an unreadable file, an image and mask of
-/// different sizes, images smaller than one tile, or an empty split.
-pub fn load(dir: &Path, tile: usize, val_fraction: f64, seed: u64) -> Result<Loaded> {
+/// Missing `images/` or `masks/`, files without a partner (with [`Unmatched::Fail`]), no
+/// pairs, an unreadable file, an image and mask of different sizes, a validation fraction
+/// outside `[0, 1]`, images smaller than one tile, or an empty split.
+pub fn load(
+    dir: &Path,
+    tile: usize,
+    val_fraction: f64,
+    seed: u64,
+    on_unmatched: Unmatched,
+) -> Result<Loaded> {
+    if !(0.0..=1.0).contains(&val_fraction) {
+        bail!("validation fraction: expected a value in [0, 1], found {val_fraction}");
+    }
+    if !dir.is_dir() {
+        bail!(
+            "{}: expected a folder holding images/ and masks/, found none",
+            dir.display()
+        );
+    }
     let (images, masks) = (dir.join("images"), dir.join("masks"));
-    for (d, what) in [(&images, "images/"), (&masks, "masks/")] {
+    for d in [&images, &masks] {
         if !d.is_dir() {
-            bail!("{}: expected a {what} folder", dir.display());
+            bail!("{}: expected a folder, found none", d.display());
         }
     }
     let pairing = pair(&images, "", &masks, "")?;
@@ -107,6 +140,20 @@ pub fn load(dir: &Path, tile: usize, val_fraction: f64, seed: u64) -> Result<Loa
         )
         .collect();
     unmatched.sort();
+    if on_unmatched == Unmatched::Fail && !unmatched.is_empty() {
+        const SHOWN: usize = 5;
+        let mut list = unmatched[..unmatched.len().min(SHOWN)].join(", ");
+        if unmatched.len() > SHOWN {
+            list += &format!(" and {} more", unmatched.len() - SHOWN);
+        }
+        bail!(
+            "{}: {} file(s) without a partner (an image needs a mask with the same relative \
+             path and stem, and the reverse): {list}; add them, remove them, or pass \
+             --unmatched skip",
+            dir.display(),
+            unmatched.len()
+        );
+    }
     let mut train = TileSet {
         height: tile,
         width: tile,
@@ -114,6 +161,7 @@ pub fn load(dir: &Path, tile: usize, val_fraction: f64, seed: u64) -> Result<Loa
     };
     let mut val = train.clone();
     let mut pairs = 0;
+    let mut val_images = Vec::new();
     for p in &pairing.pairs {
         let (img_path, mask_path) = (&p.pred, &p.truth);
         let img = read_rgb(img_path)?;
@@ -135,7 +183,12 @@ pub fn load(dir: &Path, tile: usize, val_fraction: f64, seed: u64) -> Result<Loa
             .bytes()
             .fold(seed, |h, b| SplitMix64::new(h ^ u64::from(b)).next_u64());
         let to_val = (hash >> 11) as f64 / (1u64 << 53) as f64 <= val_fraction;
-        let target = if to_val { &mut val } else { &mut train };
+        let target = if to_val {
+            val_images.push(p.key.clone());
+            &mut val
+        } else {
+            &mut train
+        };
         let px = img.height * img.width;
         for ty in 0..img.height / tile {
             for tx in 0..img.width / tile {
@@ -157,7 +210,8 @@ pub fn load(dir: &Path, tile: usize, val_fraction: f64, seed: u64) -> Result<Loa
     }
     if pairs == 0 {
         bail!(
-            "{}: no image/mask pairs ({} files without a partner)",
+            "{}: no image/mask pairs (PNG or TIFF files under images/ and masks/; {} file(s) \
+             without a partner)",
             dir.display(),
             unmatched.len()
         );
@@ -175,6 +229,7 @@ pub fn load(dir: &Path, tile: usize, val_fraction: f64, seed: u64) -> Result<Loa
         train,
         val,
         pairs,
+        val_images,
         unmatched,
     })
 }

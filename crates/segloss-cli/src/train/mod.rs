@@ -26,8 +26,9 @@ use burn::module::Module;
 use serde::Serialize;
 
 use crate::Outcome;
-use device::DeviceChoice;
+use device::{Denormals, DeviceChoice};
 use evaluate::EvalOptions;
+use folder::Unmatched;
 use losses::{LossParams, LossSpec};
 use model::UNetConfig;
 use plots::{Chart, PanelRow, Series};
@@ -89,6 +90,10 @@ pub struct TrainArgs {
     /// With `--data`: fraction of the images held out for validation.
     #[arg(long, default_value_t = 0.2)]
     pub val_fraction: f64,
+    /// With `--data`: files without a partner stop the run (`fail`) or are left out and
+    /// listed (`skip`).
+    #[arg(long, value_enum, default_value_t = Unmatched::Fail)]
+    pub unmatched: Unmatched,
     /// α of the balanced BCE (weight of positives; negatives get 1 − α).
     #[arg(long, default_value_t = 0.75)]
     pub bce_alpha: f32,
@@ -113,6 +118,10 @@ pub struct TrainArgs {
     /// Compute device.
     #[arg(long, value_enum, default_value_t = DeviceChoice::Flex)]
     pub device: DeviceChoice,
+    /// CPU treatment of subnormal floats on Flex: `flush` (flush-to-zero, the default) or
+    /// `keep` (IEEE default; only for measuring what flushing buys).
+    #[arg(long, value_enum, default_value_t = Denormals::Flush)]
+    pub denormals: Denormals,
     /// Report folder. Default: `segloss-report/train-<UTC time>`.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -135,6 +144,12 @@ struct DataInfo {
     train_foreground: f64,
     val_foreground: f64,
     label_noise: Option<f32>,
+    /// With `--data`: the images held out for validation, and the files left out for want
+    /// of a partner.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    val_images: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped: Option<Vec<String>>,
 }
 
 /// The config section of `metrics.json`.
@@ -152,6 +167,7 @@ struct ConfigInfo {
     threshold: f32,
     object_iou: f64,
     seeds: Vec<u64>,
+    denormals: Denormals,
 }
 
 /// Creates the report folder, refusing to mix with existing files unless `force`.
@@ -217,20 +233,27 @@ pub fn run(args: &TrainArgs) -> Result<Outcome> {
         l.check()?;
     }
 
-    let (train, val, source) = match &args.data {
+    let (train, val, source, folder_lists) = match &args.data {
         Some(dir) => {
-            let l = folder::load(dir, args.tile_size, args.val_fraction, args.data_seed)?;
+            let l = folder::load(
+                dir,
+                args.tile_size,
+                args.val_fraction,
+                args.data_seed,
+                args.unmatched,
+            )?;
             if !l.unmatched.is_empty() {
                 eprintln!(
-                    "warning: {} files without a partner were skipped (first: {})",
+                    "warning: {} file(s) without a partner were left out: {}",
                     l.unmatched.len(),
-                    l.unmatched[0]
+                    l.unmatched.join(", ")
                 );
             }
             (
                 l.train,
                 l.val,
                 format!("folder {} ({} pairs)", dir.display(), l.pairs),
+                Some((l.val_images, l.unmatched)),
             )
         }
         None => {
@@ -241,6 +264,7 @@ pub fn run(args: &TrainArgs) -> Result<Outcome> {
                 syn.generate(args.data_seed, Split::Train, args.train_tiles)?,
                 syn.generate(args.data_seed, Split::Validation, args.val_tiles)?,
                 format!("synthetic (data seed {})", args.data_seed),
+                None,
             )
         }
     };
@@ -252,7 +276,7 @@ pub fn run(args: &TrainArgs) -> Result<Outcome> {
         PathBuf::from("segloss-report").join(format!("train-{t}"))
     });
     prepare_out(&out, args.force)?;
-    let device = args.device.device()?;
+    let device = args.device.device_with(args.denormals)?;
 
     eprintln!(
         "segloss train: {} losses × {} seed(s), {} steps of {} tiles ({}×{}), {} training / {} validation tiles, foreground {:.1} %, device {}",
@@ -302,6 +326,8 @@ pub fn run(args: &TrainArgs) -> Result<Outcome> {
             train_foreground: train.foreground_fraction(),
             val_foreground: val.foreground_fraction(),
             label_noise: args.data.is_none().then_some(args.label_noise),
+            val_images: folder_lists.as_ref().map(|l| l.0.clone()),
+            skipped: folder_lists.map(|l| l.1),
         },
         config: ConfigInfo {
             steps: args.steps,
@@ -316,6 +342,7 @@ pub fn run(args: &TrainArgs) -> Result<Outcome> {
             threshold: args.threshold,
             object_iou: args.object_iou,
             seeds: seeds.clone(),
+            denormals: args.denormals,
         },
         runs: (&runs, &weights),
         summary: &summary,

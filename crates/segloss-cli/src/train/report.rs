@@ -218,29 +218,21 @@ pub fn runs_csv(runs: &[RunOutput]) -> String {
     out
 }
 
-/// The summary CSV (`summary.csv`): one row per loss, mean and sd of each metric.
+/// The summary CSV (`summary.csv`): one row per loss; for each metric the mean, the sample
+/// standard deviation, and the smallest and largest value over seeds.
 pub fn summary_csv(summary: &[Summary]) -> String {
-    let mut out = String::from(
-        "loss,seeds,dice_mean,dice_sd,iou_mean,iou_sd,precision_mean,precision_sd,recall_mean,recall_sd,object_f1_mean,object_f1_sd,seconds_mean\n",
-    );
+    let mut out = String::from("loss,seeds");
+    for m in ["dice", "iou", "precision", "recall", "object_f1"] {
+        let _ = write!(out, ",{m}_mean,{m}_sd,{m}_min,{m}_max");
+    }
+    out.push_str(",seconds_mean\n");
     for s in summary {
-        let _ = writeln!(
-            out,
-            "{},{},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{:.3}",
-            csv_field(&s.loss),
-            s.seeds,
-            s.dice.mean,
-            s.dice.sd,
-            s.iou.mean,
-            s.iou.sd,
-            s.precision.mean,
-            s.precision.sd,
-            s.recall.mean,
-            s.recall.sd,
-            s.object_f1.mean,
-            s.object_f1.sd,
-            s.seconds.mean
-        );
+        out += &csv_field(&s.loss);
+        let _ = write!(out, ",{}", s.seeds);
+        for m in [&s.dice, &s.iou, &s.precision, &s.recall, &s.object_f1] {
+            let _ = write!(out, ",{:.6},{:.6},{:.6},{:.6}", m.mean, m.sd, m.min, m.max);
+        }
+        let _ = writeln!(out, ",{:.3}", s.seconds.mean);
     }
     out
 }
@@ -253,7 +245,9 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// The terminal table (also valid Markdown): one row per loss; `mean ± sd` with several seeds.
+/// The terminal table (also valid Markdown): one row per loss; with several seeds each cell is
+/// `mean ± sd` (sample standard deviation over seeds) and a last line says so and gives the
+/// seed count (`summary.csv` adds min and max, `metrics.csv` every seed).
 pub fn table(summary: &[Summary]) -> String {
     let cell = |s: &Spread, n: usize| {
         if n > 1 {
@@ -311,6 +305,12 @@ pub fn table(summary: &[Summary]) -> String {
     out.push('\n');
     for r in &rows {
         out += &line(r.iter().map(String::as_str).collect());
+    }
+    if let Some(n) = summary.iter().map(|s| s.seeds).max().filter(|&n| n > 1) {
+        let _ = writeln!(
+            out,
+            "\nmean ± sample sd over {n} seeds (min–max per metric in summary.csv, every seed in metrics.csv)"
+        );
     }
     out
 }
@@ -376,6 +376,44 @@ mod tests {
         assert_eq!(iso_utc(0), "1970-01-01T00:00:00Z");
         // 2000-02-29 12:34:56 UTC, a leap day.
         assert_eq!(iso_utc(951_827_696), "2000-02-29T12:34:56Z");
+    }
+
+    fn summary(seeds: usize, dice: &[f64]) -> Summary {
+        let s = Spread::of(dice);
+        Summary {
+            loss: "dice+0.5*focal".into(),
+            seeds,
+            dice: s,
+            iou: s,
+            precision: s,
+            recall: s,
+            object_f1: s,
+            seconds: Spread::of(&[2.0]),
+        }
+    }
+
+    #[test]
+    fn table_and_csv_show_the_spread_over_seeds() {
+        let several = [summary(3, &[0.5, 0.7, 0.9])];
+        let t = table(&several);
+        assert!(t.contains("| 0.700 ± 0.200 |"), "{t}");
+        assert!(t.contains("sample sd over 3 seeds"), "{t}");
+        let csv = summary_csv(&several);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(lines[0].starts_with("loss,seeds,dice_mean,dice_sd,dice_min,dice_max,iou_mean"));
+        assert!(
+            lines[1].starts_with("dice+0.5*focal,3,0.700000,0.200000,0.500000,0.900000,"),
+            "{}",
+            lines[1]
+        );
+        assert_eq!(
+            lines[0].split(',').count(),
+            lines[1].split(',').count(),
+            "{csv}"
+        );
+        let one = table(&[summary(1, &[0.25])]);
+        assert!(one.contains("| 0.250 |") && !one.contains('±') && !one.contains("seeds"));
     }
 
     #[test]

@@ -76,6 +76,9 @@ pub struct StepLoss {
     pub step: usize,
     /// The training loss of that step's batch.
     pub loss: f64,
+    /// Wall time of the step (batch upload, forward, backward, optimizer update; not
+    /// validation), seconds.
+    pub seconds: f64,
 }
 
 /// Validation scores at one step.
@@ -171,6 +174,7 @@ pub fn train_one(
         .enumerate()
     {
         let step = i + 1;
+        let step_start = Instant::now();
         let (x, y) = train.batch(&idx);
         let b = idx.len();
         let x = Tensor::<4>::from_data(TensorData::new(x, [b, CHANNELS, h, w]), device);
@@ -188,7 +192,11 @@ pub fn train_one(
         }
         let grads = GradientsParams::from_grads(value.backward(), &model);
         model = optim.step(cfg.learning_rate, model, grads);
-        losses.push(StepLoss { step, loss: v });
+        losses.push(StepLoss {
+            step,
+            loss: v,
+            seconds: step_start.elapsed().as_secs_f64(),
+        });
         bar.inc(1);
         bar.set_message(format!("loss {v:.4}"));
         if step % cfg.eval_every == 0 || step == cfg.steps {
