@@ -8,6 +8,12 @@ use segloss_burn::targets::SegTargets;
 use segloss_burn::{Error, ExecPath};
 
 /// The error without the operation's name (the core and burn name operations differently).
+/// Elements to overwrite in a valid input: `(index, value)`.
+type Patch<'a, T> = &'a [(usize, T)];
+
+/// A loss, the patches to its logits and labels, and the expected outcome.
+type LabelCase<'a> = (&'a dyn BurnLoss, Patch<'a, f32>, Patch<'a, i64>, &'a str);
+
 fn key(e: &Error) -> String {
     match e {
         Error::Core(segloss::Error::NonFinite {
@@ -82,7 +88,7 @@ fn both_paths_reject_bad_dense_inputs_with_the_same_error() {
         }
         SegTargets::Dense(Tensor::from_data(TensorData::new(t, dims), &device))
     };
-    let cases: [(&[(usize, f32)], &[(usize, f32)], &str); 7] = [
+    let cases: [(Patch<f32>, Patch<f32>, &str); 7] = [
         (&[], &[], "ok"),
         (&[(5, f32::NAN)], &[], "NonFinite logits[5] = NaN"),
         (&[(7, f32::NEG_INFINITY)], &[], "NonFinite logits[7] = -inf"),
@@ -138,7 +144,7 @@ fn both_paths_reject_bad_labels_with_the_same_error() {
         .with_ignore_index(Some(-100))
         .init()
         .unwrap();
-    let cases: [(&dyn BurnLoss, &[(usize, f32)], &[(usize, i64)], &str); 7] = [
+    let cases: [LabelCase; 7] = [
         (&with_255, &[], &[(3, 255)], "ok"),
         (&with_m100, &[], &[(3, -100)], "ok"),
         (
