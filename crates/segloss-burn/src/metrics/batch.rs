@@ -1,6 +1,6 @@
 //! Confusion counts of one batch, computed on the device.
 
-use burn::tensor::{IndexingUpdateOp, Int, Tensor};
+use burn::tensor::{IndexingUpdateOp, Int, IntDType, Tensor};
 
 use crate::error::{Error, Result};
 use crate::targets::{canonical, check_labels, check_logits};
@@ -36,6 +36,14 @@ const OP: &str = "batch confusion";
 /// let truth = Tensor::<2, Int>::from_data(TensorData::new(vec![0i64, 1, 0, 255], [1, 4]), &device);
 /// let cm = batch_confusion_matrix(logits, truth, Some(255)).unwrap();
 /// assert_eq!(cm, vec![1, 1, 0, 1]); // rows = truth: (0→0, 0→1), (1→0, 1→1)
+///
+/// // One channel: x > 0 predicts class 1 (TN, FP, FN, TP = 1, 1, 1, 2).
+/// let logits = Tensor::<3>::from_data(
+///     TensorData::new(vec![-2.0f32, 3.0, -1.0, 0.5, 4.0], [1, 1, 5]),
+///     &device,
+/// );
+/// let truth = Tensor::<2, Int>::from_data(TensorData::new(vec![0i64, 0, 1, 1, 1], [1, 5]), &device);
+/// assert_eq!(batch_confusion_matrix(logits, truth, None).unwrap(), vec![1, 1, 1, 2]);
 /// ```
 pub fn batch_confusion_matrix<const D: usize, const K: usize>(
     logits: Tensor<D>,
@@ -58,12 +66,16 @@ pub fn batch_confusion_matrix<const D: usize, const K: usize>(
     let [n, c, s] = canonical(&dims);
     let device = logits.device();
     let logits = logits.reshape([n, c, s]);
+    // Flex keeps each integer tensor's width (a comparison's `int()` is I32, `argmax` I64,
+    // targets whatever they were made with) and mixing widths in `truth * k + pred` reads
+    // garbage, so both sides are widened to I64 first.
     let (pred, classes) = if c == 1 {
         (logits.greater_elem(0.0).int().reshape([n * s]), 2)
     } else {
         (logits.argmax(1).reshape([n * s]), c)
     };
-    let truth = targets.reshape([n * s]);
+    let pred = pred.cast(IntDType::I64);
+    let truth = targets.reshape([n * s]).cast(IntDType::I64);
     let k = classes as i64;
     check_labels(OP, truth.clone(), classes, ignore_index)?;
     let ignored = match ignore_index {
