@@ -3,7 +3,10 @@
 use burn::config::Config;
 use segloss::loss as sl;
 
-use super::{BurnLoss, Reduction, TargetKind, class_vec, impl_forward, impl_forward_elementwise};
+use super::{
+    Activation, BurnLoss, Reduction, TargetKind, class_vec, impl_forward, impl_forward_elementwise,
+    pixel_plan,
+};
 use crate::composed::{ComposedPlan, PixelTerm};
 use crate::error::Result;
 use crate::path::ExecPath;
@@ -92,17 +95,15 @@ impl BurnLoss for BceLoss {
             Some(self.config.pos_weight.as_slice()),
             classes,
         )?;
-        Ok(ComposedPlan {
-            softmax: false,
-            pixel: PixelTerm::Bce {
+        Ok(pixel_plan(
+            Activation::Sigmoid,
+            PixelTerm::Bce {
                 pos_weight,
                 smoothing: f64::from(self.config.label_smoothing),
             },
-            pixel_weight: 1.0,
-            pixel_sum: self.config.reduction == Reduction::Sum,
-            region: None,
-            ignore_index: None,
-        })
+            self.config.reduction,
+            None,
+        ))
     }
 
     fn path(&self) -> ExecPath {

@@ -3,7 +3,10 @@
 use burn::config::Config;
 use segloss::loss as sl;
 
-use super::{BurnLoss, Reduction, TargetKind, class_vec, impl_forward, impl_forward_elementwise};
+use super::{
+    Activation, BurnLoss, Reduction, TargetKind, class_vec, impl_forward, impl_forward_elementwise,
+    pixel_plan,
+};
 use crate::composed::{ComposedPlan, PixelTerm};
 use crate::error::Result;
 use crate::path::ExecPath;
@@ -97,17 +100,15 @@ impl BurnLoss for CrossEntropyLoss {
             self.config.class_weights.as_deref(),
             classes,
         )?;
-        Ok(ComposedPlan {
-            softmax: true,
-            pixel: PixelTerm::SoftmaxCe {
+        Ok(pixel_plan(
+            Activation::Softmax,
+            PixelTerm::SoftmaxCe {
                 weights,
                 smoothing: f64::from(self.config.label_smoothing),
             },
-            pixel_weight: 1.0,
-            pixel_sum: self.config.reduction == Reduction::Sum,
-            region: None,
-            ignore_index: self.config.ignore_index,
-        })
+            self.config.reduction,
+            self.config.ignore_index,
+        ))
     }
 
     fn path(&self) -> ExecPath {

@@ -3,65 +3,40 @@
 use burn::config::Config;
 use segloss::loss as sl;
 
-use super::region::{apply_region, region_fields};
+use super::region::{apply_region, impl_region_loss, region_config, region_fields};
 use super::{
-    Activation, Background, BurnLoss, Denominator, DiceForm, EmptyTarget, Penalty, Reduction,
-    Scope, TargetKind, impl_forward,
+    Activation, Background, Denominator, DiceForm, EmptyTarget, Penalty, Reduction, Scope,
 };
-use crate::composed::{ComposedPlan, PixelTerm, RegionScore, RegionTerm, ScoreTransform};
+use crate::composed::{RegionScore, RegionTerm, ScoreTransform};
 use crate::error::Result;
 use crate::path::ExecPath;
 
 const OP: &str = "dice loss";
 
-/// Settings of [`DiceLoss`]; `init()` validates them.
-///
-/// Defaults (MONAI's `DiceLoss`): sigmoid, `smooth_nr = smooth_dr = 1e-5`, `eps = 1e-7`,
-/// per image, background included, no class weights, no ignore label, empty targets scored
-/// by the formula, linear denominator, Dice form, `1 − s`, mean, `path = Auto`. The notes'
-/// formula is `.with_smooth_nr(1e-8).with_smooth_dr(1e-8).with_scope(Scope::Batch)`.
-#[derive(Config, Debug)]
-pub struct DiceLossConfig {
-    /// Sigmoid (dense targets) or softmax (class indices). Default sigmoid.
-    #[config(default = "Activation::Sigmoid")]
-    pub activation: Activation,
-    /// Numerator smoothing `s_nr ≥ 0`. Default 1e-5.
-    #[config(default = 1e-5)]
-    pub smooth_nr: f64,
-    /// Denominator smoothing `s_dr ≥ 0`. Default 1e-5.
-    #[config(default = 1e-5)]
-    pub smooth_dr: f64,
-    /// Floor of the denominator (and of the score for log-Dice), `> 0`. Default 1e-7.
-    #[config(default = 1e-7)]
-    pub eps: f64,
-    /// Per image and class, or per class over the batch. Default per image.
-    #[config(default = "Scope::PerImage")]
-    pub scope: Scope,
-    /// Whether channel 0 forms terms. Default include.
-    #[config(default = "Background::Include")]
-    pub background: Background,
-    /// Per-class weights of the terms (the mean divides by their sum). Default none.
-    pub class_weights: Option<Vec<f32>>,
-    /// Ignore label (softmax only). Default none.
-    pub ignore_index: Option<i64>,
-    /// What a term with an empty target contributes. Default the formula (MONAI).
-    #[config(default = "EmptyTarget::Score")]
-    pub empty_target: EmptyTarget,
-    /// Mean or sum of the terms. Default mean.
-    #[config(default = "Reduction::Mean")]
-    pub reduction: Reduction,
-    /// `Σp + Σt` or `Σp² + Σt²`. Default linear.
-    #[config(default = "Denominator::Linear")]
-    pub denominator: Denominator,
-    /// Dice or Jaccard. Default Dice.
-    #[config(default = "DiceForm::Dice")]
-    pub form: DiceForm,
-    /// `1 − s` or `−ln s`. Default `1 − s`.
-    #[config(default = "Penalty::OneMinus")]
-    pub penalty: Penalty,
-    /// Fused or composed implementation. Default auto.
-    #[config(default = "ExecPath::Auto")]
-    pub path: ExecPath,
+region_config! {
+    /// Settings of [`DiceLoss`]; `init()` validates them.
+    ///
+    /// Defaults (MONAI's `DiceLoss`): sigmoid, `smooth_nr = smooth_dr = 1e-5`, `eps = 1e-7`,
+    /// per image, background included, no class weights, no ignore label, empty targets scored
+    /// by the formula, linear denominator, Dice form, `1 − s`, mean, `path = Auto`. The notes'
+    /// formula is `.with_smooth_nr(1e-8).with_smooth_dr(1e-8).with_scope(Scope::Batch)`.
+    #[derive(Config, Debug)]
+    pub struct DiceLossConfig {
+        /// Per-class weights of the terms (the mean divides by their sum). Default none.
+        pub class_weights: Option<Vec<f32>>,
+        /// `Σp + Σt` or `Σp² + Σt²`. Default linear.
+        #[config(default = "Denominator::Linear")]
+        pub denominator: Denominator,
+        /// Dice or Jaccard. Default Dice.
+        #[config(default = "DiceForm::Dice")]
+        pub form: DiceForm,
+        /// `1 − s` or `−ln s`. Default `1 − s`.
+        #[config(default = "Penalty::OneMinus")]
+        pub penalty: Penalty,
+        // `region_config!` (region.rs) adds the settings every Dice-type loss shares:
+        // activation, smoothing, eps, scope, background, ignore label, empty target,
+        // reduction and path.
+    }
 }
 
 impl DiceLossConfig {
@@ -131,33 +106,4 @@ pub struct DiceLoss {
     config: DiceLossConfig,
 }
 
-impl_forward!(DiceLoss);
-
-impl BurnLoss for DiceLoss {
-    fn name(&self) -> &'static str {
-        "dice"
-    }
-
-    fn target_kind(&self) -> TargetKind {
-        self.config.activation.into()
-    }
-
-    fn core(&self) -> &dyn sl::Loss {
-        &self.core
-    }
-
-    fn composed_plan(&self, classes: usize) -> Result<ComposedPlan> {
-        Ok(ComposedPlan {
-            softmax: self.config.activation == Activation::Softmax,
-            pixel: PixelTerm::None,
-            pixel_weight: 0.0,
-            pixel_sum: false,
-            region: Some((self.config.region_term(classes)?, 1.0)),
-            ignore_index: self.config.ignore_index,
-        })
-    }
-
-    fn path(&self) -> ExecPath {
-        self.config.path
-    }
-}
+impl_region_loss!(DiceLoss, "dice");

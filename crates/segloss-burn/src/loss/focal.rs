@@ -5,7 +5,7 @@ use segloss::loss as sl;
 
 use super::{
     Activation, BurnLoss, FocalAlpha, Reduction, TargetKind, class_vec, impl_forward,
-    impl_forward_elementwise,
+    impl_forward_elementwise, pixel_plan,
 };
 use crate::composed::{ComposedPlan, PixelTerm};
 use crate::error::Result;
@@ -182,14 +182,12 @@ impl BurnLoss for FocalLoss {
     }
 
     fn composed_plan(&self, classes: usize) -> Result<ComposedPlan> {
-        Ok(ComposedPlan {
-            softmax: self.config.activation == Activation::Softmax,
-            pixel: self.config.pixel_term(classes)?,
-            pixel_weight: 1.0,
-            pixel_sum: self.config.reduction == Reduction::Sum,
-            region: None,
-            ignore_index: self.config.ignore_index,
-        })
+        Ok(pixel_plan(
+            self.config.activation,
+            self.config.pixel_term(classes)?,
+            self.config.reduction,
+            self.config.ignore_index,
+        ))
     }
 
     fn path(&self) -> ExecPath {

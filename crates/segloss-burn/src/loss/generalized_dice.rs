@@ -3,55 +3,28 @@
 use burn::config::Config;
 use segloss::loss as sl;
 
-use super::region::{RegionFields, apply_region};
-use super::{
-    Activation, Background, BurnLoss, EmptyTarget, GeneralizedWeight, Reduction, Scope, TargetKind,
-    impl_forward,
-};
-use crate::composed::{ComposedPlan, GeneralizedWeighting, PixelTerm, RegionScore, ScoreTransform};
+use super::region::{apply_region, impl_region_loss, region_config, region_fields};
+use super::{Activation, Background, EmptyTarget, GeneralizedWeight, Reduction, Scope};
+use crate::composed::{GeneralizedWeighting, RegionScore, RegionTerm, ScoreTransform};
 use crate::error::Result;
 use crate::path::ExecPath;
 
 const OP: &str = "generalized dice loss";
 
-/// Settings of [`GeneralizedDiceLoss`]; `init()` validates them.
-///
-/// Defaults: `weight = Square` (`w_c = 1/T_c²`) and the Dice-type defaults of
-/// [`super::DiceLossConfig`] (no class weights: the weights come from the targets).
-#[derive(Config, Debug)]
-pub struct GeneralizedDiceLossConfig {
-    /// How class weights follow from the target volumes. Default `Square`.
-    #[config(default = "GeneralizedWeight::Square")]
-    pub weight: GeneralizedWeight,
-    /// Sigmoid (dense targets) or softmax (class indices). Default sigmoid.
-    #[config(default = "Activation::Sigmoid")]
-    pub activation: Activation,
-    /// Numerator smoothing `s_nr ≥ 0`. Default 1e-5.
-    #[config(default = 1e-5)]
-    pub smooth_nr: f64,
-    /// Denominator smoothing `s_dr ≥ 0`. Default 1e-5.
-    #[config(default = 1e-5)]
-    pub smooth_dr: f64,
-    /// Floor of the denominator (and of the score for log-Dice), `> 0`. Default 1e-7.
-    #[config(default = 1e-7)]
-    pub eps: f64,
-    /// Per image and class, or per class over the batch. Default per image.
-    #[config(default = "Scope::PerImage")]
-    pub scope: Scope,
-    /// Whether channel 0 forms terms. Default include.
-    #[config(default = "Background::Include")]
-    pub background: Background,
-    /// Ignore label (softmax only). Default none.
-    pub ignore_index: Option<i64>,
-    /// What a term with an empty target contributes. Default the formula (MONAI).
-    #[config(default = "EmptyTarget::Score")]
-    pub empty_target: EmptyTarget,
-    /// Mean or sum of the terms. Default mean.
-    #[config(default = "Reduction::Mean")]
-    pub reduction: Reduction,
-    /// Fused or composed implementation. Default auto.
-    #[config(default = "ExecPath::Auto")]
-    pub path: ExecPath,
+region_config! {
+    /// Settings of [`GeneralizedDiceLoss`]; `init()` validates them.
+    ///
+    /// Defaults: `weight = Square` (`w_c = 1/T_c²`) and the Dice-type defaults of
+    /// [`super::DiceLossConfig`] (no class weights: the weights come from the targets).
+    #[derive(Config, Debug)]
+    pub struct GeneralizedDiceLossConfig {
+        /// How class weights follow from the target volumes. Default `Square`.
+        #[config(default = "GeneralizedWeight::Square")]
+        pub weight: GeneralizedWeight,
+        // `region_config!` (region.rs) adds the settings every Dice-type loss shares:
+        // activation, smoothing, eps, scope, background, ignore label, empty target,
+        // reduction and path.
+    }
 }
 
 impl GeneralizedDiceLossConfig {
@@ -68,17 +41,20 @@ impl GeneralizedDiceLossConfig {
         })
     }
 
-    fn fields(&self) -> RegionFields<'_> {
-        RegionFields {
-            smooth_nr: self.smooth_nr,
-            smooth_dr: self.smooth_dr,
-            eps: self.eps,
-            scope: self.scope,
-            background: self.background,
-            class_weights: None,
-            empty_target: self.empty_target,
-            reduction: self.reduction,
-        }
+    /// The composed region term for `classes` channels.
+    fn region_term(&self, classes: usize) -> Result<RegionTerm> {
+        let weighting = match self.weight {
+            GeneralizedWeight::Square => GeneralizedWeighting::Square,
+            GeneralizedWeight::Simple => GeneralizedWeighting::Simple,
+            GeneralizedWeight::Uniform => GeneralizedWeighting::Uniform,
+        };
+        region_fields!(self, None).term(
+            OP,
+            RegionScore::Generalized(weighting),
+            ScoreTransform::OneMinus,
+            false,
+            classes,
+        )
     }
 }
 
@@ -105,46 +81,4 @@ pub struct GeneralizedDiceLoss {
     config: GeneralizedDiceLossConfig,
 }
 
-impl_forward!(GeneralizedDiceLoss);
-
-impl BurnLoss for GeneralizedDiceLoss {
-    fn name(&self) -> &'static str {
-        "generalized_dice"
-    }
-
-    fn target_kind(&self) -> TargetKind {
-        self.config.activation.into()
-    }
-
-    fn core(&self) -> &dyn sl::Loss {
-        &self.core
-    }
-
-    fn composed_plan(&self, classes: usize) -> Result<ComposedPlan> {
-        Ok(ComposedPlan {
-            softmax: self.config.activation == Activation::Softmax,
-            pixel: PixelTerm::None,
-            pixel_weight: 0.0,
-            pixel_sum: false,
-            region: Some((
-                self.config.fields().term(
-                    OP,
-                    RegionScore::Generalized(match self.config.weight {
-                        GeneralizedWeight::Square => GeneralizedWeighting::Square,
-                        GeneralizedWeight::Simple => GeneralizedWeighting::Simple,
-                        GeneralizedWeight::Uniform => GeneralizedWeighting::Uniform,
-                    }),
-                    ScoreTransform::OneMinus,
-                    false,
-                    classes,
-                )?,
-                1.0,
-            )),
-            ignore_index: self.config.ignore_index,
-        })
-    }
-
-    fn path(&self) -> ExecPath {
-        self.config.path
-    }
-}
+impl_region_loss!(GeneralizedDiceLoss, "generalized_dice");

@@ -161,6 +161,24 @@ pub(crate) fn class_vec(
     }
 }
 
+/// The plan of a pixel loss (BCE, focal, cross-entropy): one pixel term of weight 1, no
+/// region term.
+pub(crate) fn pixel_plan(
+    activation: Activation,
+    pixel: crate::composed::PixelTerm,
+    reduction: Reduction,
+    ignore_index: Option<i64>,
+) -> ComposedPlan {
+    ComposedPlan {
+        softmax: activation == Activation::Softmax,
+        pixel,
+        pixel_weight: 1.0,
+        pixel_sum: reduction == Reduction::Sum,
+        region: None,
+        ignore_index,
+    }
+}
+
 /// Writes the `forward_elementwise` of a pixel loss (BCE, focal, cross-entropy).
 macro_rules! impl_forward_elementwise {
     ($ty:ty) => {

@@ -3,62 +3,36 @@
 use burn::config::Config;
 use segloss::loss as sl;
 
-use super::region::{apply_region, region_fields};
-use super::{
-    Activation, Background, BurnLoss, EmptyTarget, Reduction, Scope, TargetKind, impl_forward,
-};
-use crate::composed::{ComposedPlan, PixelTerm, RegionScore, ScoreTransform};
+use super::region::{apply_region, impl_region_loss, region_config, region_fields};
+use super::{Activation, Background, EmptyTarget, Reduction, Scope};
+use crate::composed::{RegionScore, RegionTerm, ScoreTransform};
 use crate::error::Result;
 use crate::path::ExecPath;
 
 const OP: &str = "tversky loss";
 
-/// Settings of [`TverskyLoss`]; `init()` validates them.
-///
-/// Defaults: `alpha = beta = 0.5` (the Dice score), `gamma = 1` (plain Tversky), and the
-/// Dice-type defaults of [`super::DiceLossConfig`].
-#[derive(Config, Debug)]
-pub struct TverskyLossConfig {
-    /// Weight `α ≥ 0` of false positives `Σp(1 − t)`. Default 0.5.
-    #[config(default = 0.5)]
-    pub alpha: f64,
-    /// Weight `β ≥ 0` of false negatives `Σ(1 − p)t`. Default 0.5.
-    #[config(default = 0.5)]
-    pub beta: f64,
-    /// Exponent `γ > 0` of the focal Tversky loss `(1 − TI)^γ`; 1 is plain Tversky. Default 1.
-    #[config(default = 1.0)]
-    pub gamma: f64,
-    /// Sigmoid (dense targets) or softmax (class indices). Default sigmoid.
-    #[config(default = "Activation::Sigmoid")]
-    pub activation: Activation,
-    /// Numerator smoothing `s_nr ≥ 0`. Default 1e-5.
-    #[config(default = 1e-5)]
-    pub smooth_nr: f64,
-    /// Denominator smoothing `s_dr ≥ 0`. Default 1e-5.
-    #[config(default = 1e-5)]
-    pub smooth_dr: f64,
-    /// Floor of the denominator (and of the score for log-Dice), `> 0`. Default 1e-7.
-    #[config(default = 1e-7)]
-    pub eps: f64,
-    /// Per image and class, or per class over the batch. Default per image.
-    #[config(default = "Scope::PerImage")]
-    pub scope: Scope,
-    /// Whether channel 0 forms terms. Default include.
-    #[config(default = "Background::Include")]
-    pub background: Background,
-    /// Per-class weights of the terms (the mean divides by their sum). Default none.
-    pub class_weights: Option<Vec<f32>>,
-    /// Ignore label (softmax only). Default none.
-    pub ignore_index: Option<i64>,
-    /// What a term with an empty target contributes. Default the formula (MONAI).
-    #[config(default = "EmptyTarget::Score")]
-    pub empty_target: EmptyTarget,
-    /// Mean or sum of the terms. Default mean.
-    #[config(default = "Reduction::Mean")]
-    pub reduction: Reduction,
-    /// Fused or composed implementation. Default auto.
-    #[config(default = "ExecPath::Auto")]
-    pub path: ExecPath,
+region_config! {
+    /// Settings of [`TverskyLoss`]; `init()` validates them.
+    ///
+    /// Defaults: `alpha = beta = 0.5` (the Dice score), `gamma = 1` (plain Tversky), and the
+    /// Dice-type defaults of [`super::DiceLossConfig`].
+    #[derive(Config, Debug)]
+    pub struct TverskyLossConfig {
+        /// Weight `α ≥ 0` of false positives `Σp(1 − t)`. Default 0.5.
+        #[config(default = 0.5)]
+        pub alpha: f64,
+        /// Weight `β ≥ 0` of false negatives `Σ(1 − p)t`. Default 0.5.
+        #[config(default = 0.5)]
+        pub beta: f64,
+        /// Exponent `γ > 0` of the focal Tversky loss `(1 − TI)^γ`; 1 is plain Tversky. Default 1.
+        #[config(default = 1.0)]
+        pub gamma: f64,
+        /// Per-class weights of the terms (the mean divides by their sum). Default none.
+        pub class_weights: Option<Vec<f32>>,
+        // `region_config!` (region.rs) adds the settings every Dice-type loss shares:
+        // activation, smoothing, eps, scope, background, ignore label, empty target,
+        // reduction and path.
+    }
 }
 
 impl TverskyLossConfig {
@@ -79,6 +53,25 @@ impl TverskyLossConfig {
             core: c.init()?,
             config: self.clone(),
         })
+    }
+
+    /// The composed region term for `classes` channels.
+    fn region_term(&self, classes: usize) -> Result<RegionTerm> {
+        let transform = if self.gamma == 1.0 {
+            ScoreTransform::OneMinus
+        } else {
+            ScoreTransform::Power(self.gamma)
+        };
+        region_fields!(self).term(
+            OP,
+            RegionScore::Tversky {
+                alpha: self.alpha,
+                beta: self.beta,
+            },
+            transform,
+            false,
+            classes,
+        )
     }
 }
 
@@ -104,49 +97,4 @@ pub struct TverskyLoss {
     config: TverskyLossConfig,
 }
 
-impl_forward!(TverskyLoss);
-
-impl BurnLoss for TverskyLoss {
-    fn name(&self) -> &'static str {
-        "tversky"
-    }
-
-    fn target_kind(&self) -> TargetKind {
-        self.config.activation.into()
-    }
-
-    fn core(&self) -> &dyn sl::Loss {
-        &self.core
-    }
-
-    fn composed_plan(&self, classes: usize) -> Result<ComposedPlan> {
-        Ok(ComposedPlan {
-            softmax: self.config.activation == Activation::Softmax,
-            pixel: PixelTerm::None,
-            pixel_weight: 0.0,
-            pixel_sum: false,
-            region: Some((
-                region_fields!(self.config).term(
-                    OP,
-                    RegionScore::Tversky {
-                        alpha: self.config.alpha,
-                        beta: self.config.beta,
-                    },
-                    if self.config.gamma == 1.0 {
-                        ScoreTransform::OneMinus
-                    } else {
-                        ScoreTransform::Power(self.config.gamma)
-                    },
-                    false,
-                    classes,
-                )?,
-                1.0,
-            )),
-            ignore_index: self.config.ignore_index,
-        })
-    }
-
-    fn path(&self) -> ExecPath {
-        self.config.path
-    }
-}
+impl_region_loss!(TverskyLoss, "tversky");
