@@ -187,6 +187,25 @@ impl BinaryConfusion {
         }
     }
 
+    /// Runs `count(offset, len)` on each of `images` images of `size` pixels when per-image
+    /// counts are kept (on everything at once otherwise), then commits all or nothing.
+    fn each_image(
+        &mut self,
+        images: usize,
+        size: usize,
+        mut count: impl FnMut(usize, usize) -> Result<Tally>,
+    ) -> Result<()> {
+        let tallies = if self.images.is_some() {
+            (0..images)
+                .map(|n| count(n * size, size))
+                .collect::<Result<Vec<_>>>()?
+        } else {
+            vec![count(0, images * size)?]
+        };
+        self.commit(&tallies);
+        Ok(())
+    }
+
     /// Counts one image of hard labels: `truth` in `{0, 1, ignore}`, `pred` in `{0, 1}`.
     ///
     /// # Errors
@@ -221,19 +240,11 @@ impl BinaryConfusion {
         kernel::check_same_len(OP, "truth", truth.len(), "pred", pred.len())?;
         let size = image_size(truth.len(), images)?;
         let ig = self.config.ignore_index;
-        let tallies = if self.images.is_some() {
-            (0..images)
-                .map(|n| {
-                    let r = n * size..(n + 1) * size;
-                    kernel::binary_labels(OP, &truth[r.clone()], &pred[r], ig)
-                        .map_err(|e| shift_index(e, n * size))
-                })
-                .collect::<Result<Vec<_>>>()?
-        } else {
-            vec![kernel::binary_labels(OP, truth, pred, ig)?]
-        };
-        self.commit(&tallies);
-        Ok(())
+        self.each_image(images, size, |off, len| {
+            let r = off..off + len;
+            kernel::binary_labels(OP, &truth[r.clone()], &pred[r], ig)
+                .map_err(|e| shift_index(e, off))
+        })
     }
 
     /// Counts a batch of probabilities (`shape = N×1×spatial`, `truth` and `probs` both
@@ -299,20 +310,11 @@ impl BinaryConfusion {
         }
         shape.check_len(OP, "truth", truth.len())?;
         shape.check_len(OP, kind.input(), scores.len())?;
-        let s = shape.spatial_len();
         let (th, ig) = (self.config.threshold, self.config.ignore_index);
-        let tallies = if self.images.is_some() {
-            (0..shape.batch())
-                .map(|n| {
-                    let r = n * s..(n + 1) * s;
-                    kernel::binary_scores(OP, &truth[r.clone()], &scores[r], kind, th, ig, n * s)
-                })
-                .collect::<Result<Vec<_>>>()?
-        } else {
-            vec![kernel::binary_scores(OP, truth, scores, kind, th, ig, 0)?]
-        };
-        self.commit(&tallies);
-        Ok(())
+        self.each_image(shape.batch(), shape.spatial_len(), |off, len| {
+            let r = off..off + len;
+            kernel::binary_scores(OP, &truth[r.clone()], &scores[r], kind, th, ig, off)
+        })
     }
 
     /// Adds `other`'s counts (and images, after these) to these.
