@@ -3,7 +3,7 @@
 mod eval_common;
 
 use eval_common::{
-    Rng, json, png_gray8, png_gray16, png_palette, s, segloss, tiff_f32, tiff_u8, tiff_u16,
+    Rng, eval, json, png_gray8, png_gray16, png_palette, s, tiff_f32, tiff_u8, tiff_u16,
 };
 use segloss::Shape;
 use segloss::metrics::{
@@ -111,15 +111,7 @@ fn binary_png_and_tiff_masks_match_binary_confusion() {
         images.push(std::slice::from_ref(c)).unwrap();
     }
 
-    let r = segloss(&[
-        "eval",
-        "--pred",
-        s(&pd),
-        "--truth",
-        s(&td),
-        "--format",
-        "json",
-    ]);
+    let r = eval(&pd, &td, &["--format", "json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v = json(&r.stdout);
     assert_eq!(v["images"], 5);
@@ -139,15 +131,7 @@ fn binary_png_and_tiff_masks_match_binary_confusion() {
 
     // The per-image CSV holds each image's counts, worst F1 first.
     let csv_path = dir.path().join("per_image.csv");
-    let r = segloss(&[
-        "eval",
-        "--pred",
-        s(&pd),
-        "--truth",
-        s(&td),
-        "--per-image",
-        s(&csv_path),
-    ]);
+    let r = eval(&pd, &td, &["--per-image", s(&csv_path)]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("f1/dice"), "table expected: {}", r.stdout);
     let csv = std::fs::read_to_string(&csv_path).unwrap();
@@ -209,21 +193,24 @@ fn multiclass_with_ignore_matches_confusion_matrix() {
         cm_total.update(&truth, &pred).unwrap();
     }
     let totals = cm_total.class_counts();
-    let r = segloss(&[
-        "eval",
-        "--pred",
-        s(&pd),
-        "--truth",
-        s(&td),
-        "--truth-suffix",
-        "_gt",
-        "--classes",
-        "4",
-        "--ignore",
-        "255",
-        "--format",
-        "json",
-    ]);
+    // The same run as JSON, then as CSV.
+    let run = |format| {
+        eval(
+            &pd,
+            &td,
+            &[
+                "--truth-suffix",
+                "_gt",
+                "--classes",
+                "4",
+                "--ignore",
+                "255",
+                "--format",
+                format,
+            ],
+        )
+    };
+    let r = run("json");
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v = json(&r.stdout);
     assert_eq!(v["images"], 4);
@@ -252,21 +239,7 @@ fn multiclass_with_ignore_matches_confusion_matrix() {
     close(&v["macro"]["iou"], miou.value(), "engine mIoU");
 
     // CSV report: one row per class, then the averages.
-    let r = segloss(&[
-        "eval",
-        "--pred",
-        s(&pd),
-        "--truth",
-        s(&td),
-        "--truth-suffix",
-        "_gt",
-        "--classes",
-        "4",
-        "--ignore",
-        "255",
-        "--format",
-        "csv",
-    ]);
+    let r = run("csv");
     assert_eq!(r.code, 0, "{}", r.stderr);
     let lines: Vec<&str> = r.stdout.lines().collect();
     assert_eq!(
@@ -315,17 +288,7 @@ fn thresholded_probability_maps_match_update_probs() {
     m.update_probs(&truth, &probs, &Shape::new(&[1, 1, n]).unwrap())
         .unwrap();
 
-    let r = segloss(&[
-        "eval",
-        "--pred",
-        s(&pd),
-        "--truth",
-        s(&td),
-        "--threshold",
-        "0.3",
-        "--format",
-        "json",
-    ]);
+    let r = eval(&pd, &td, &["--threshold", "0.3", "--format", "json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v = json(&r.stdout);
     check_class(&v["classes"][0], &m.counts(), 1);

@@ -2,7 +2,7 @@
 
 mod eval_common;
 
-use eval_common::{json, png_gray8, s, segloss};
+use eval_common::{eval, json, png_gray8, s};
 
 #[test]
 fn objects_follow_the_spacenet_convention() {
@@ -19,16 +19,7 @@ fn objects_follow_the_spacenet_convention() {
     let pred = rows(&["###....#", "#.......", "........", "..##...."]);
     png_gray8(&td.join("a.png"), 8, 4, &truth);
     png_gray8(&pd.join("a.png"), 8, 4, &pred);
-    let r = segloss(&[
-        "eval",
-        "--pred",
-        s(&pd),
-        "--truth",
-        s(&td),
-        "--objects",
-        "--format",
-        "json",
-    ]);
+    let r = eval(&pd, &td, &["--objects", "--format", "json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let o = &json(&r.stdout)["objects"];
     assert_eq!(
@@ -37,20 +28,19 @@ fn objects_follow_the_spacenet_convention() {
     );
     assert_eq!(o["f1"], 0.4);
     // A stricter match threshold and a minimum area change the counts.
-    let r = segloss(&[
-        "eval",
-        "--pred",
-        s(&pd),
-        "--truth",
-        s(&td),
-        "--objects",
-        "--object-iou",
-        "0.7",
-        "--min-area",
-        "2",
-        "--format",
-        "json",
-    ]);
+    let r = eval(
+        &pd,
+        &td,
+        &[
+            "--objects",
+            "--object-iou",
+            "0.7",
+            "--min-area",
+            "2",
+            "--format",
+            "json",
+        ],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let o = &json(&r.stdout)["objects"];
     // The 1-pixel prediction is dropped; no pair reaches IoU 0.7.
@@ -70,15 +60,7 @@ fn overlays_paint_tp_fp_fn_in_distinct_colours() {
     );
     png_gray8(&td.join("sub/x.png"), 4, 1, &[0, 255, 0, 255]);
     png_gray8(&pd.join("sub/x.png"), 4, 1, &[0, 255, 255, 0]);
-    let r = segloss(&[
-        "eval",
-        "--pred",
-        s(&pd),
-        "--truth",
-        s(&td),
-        "--overlays",
-        s(&ov),
-    ]);
+    let r = eval(&pd, &td, &["--overlays", s(&ov)]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let file = std::fs::File::open(ov.join("sub/x.png")).unwrap();
     let mut reader = png::Decoder::new(std::io::BufReader::new(file))

@@ -26,6 +26,13 @@ pub fn segloss(args: &[&str]) -> Run {
     }
 }
 
+/// Runs `segloss eval --pred <pred> --truth <truth>` followed by `extra`.
+pub fn eval(pred: &Path, truth: &Path, extra: &[&str]) -> Run {
+    let mut args = vec!["eval", "--pred", s(pred), "--truth", s(truth)];
+    args.extend_from_slice(extra);
+    segloss(&args)
+}
+
 /// Path as `&str` (temp paths are UTF-8 here).
 pub fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
