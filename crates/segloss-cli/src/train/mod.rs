@@ -30,7 +30,7 @@ use device::{Denormals, DeviceChoice};
 use evaluate::EvalOptions;
 use folder::Unmatched;
 use losses::{LossParams, LossSpec};
-use model::UNetConfig;
+use model::{OutputBias, UNetConfig};
 use plots::{Chart, PanelRow, Series};
 use report::{Machine, Report, Summary};
 use synthetic::{Split, SyntheticConfig};
@@ -71,6 +71,12 @@ pub struct TrainArgs {
     /// U-Net depth: number of down-sampling steps.
     #[arg(long, default_value_t = 2)]
     pub depth: usize,
+    /// Start of the output layer's bias: `prior` = log(π/(1−π)) with π the training masks'
+    /// foreground fraction (Lin et al. 2017; the same for every loss), or `uniform` =
+    /// burn's random default (earlier versions; on some seeds it left every BCE-type loss
+    /// predicting no foreground, see the README).
+    #[arg(long, value_enum, default_value_t = OutputBias::Prior)]
+    pub output_bias: OutputBias,
     /// Tile side in pixels (a multiple of 2^depth).
     #[arg(long, default_value_t = 64)]
     pub tile_size: usize,
@@ -160,6 +166,9 @@ struct ConfigInfo {
     learning_rate: f64,
     optimizer: &'static str,
     model: UNetConfig,
+    output_bias: OutputBias,
+    /// The starting output bias, when not random.
+    output_bias_value: Option<f32>,
     parameters: usize,
     bce_alpha: f32,
     focal_alpha: f32,
@@ -216,6 +225,7 @@ pub fn run(args: &TrainArgs) -> Result<Outcome> {
         learning_rate: args.lr,
         eval_every: args.eval_every,
         model: model_cfg,
+        output_bias: args.output_bias,
         loss_params: LossParams {
             bce_alpha: args.bce_alpha,
             focal_alpha: args.focal_alpha,
@@ -335,6 +345,8 @@ pub fn run(args: &TrainArgs) -> Result<Outcome> {
             learning_rate: args.lr,
             optimizer: "Adam (beta1 0.9, beta2 0.999, eps 1e-5)",
             model: model_cfg,
+            output_bias: args.output_bias,
+            output_bias_value: args.output_bias.value(train.foreground_fraction()),
             parameters,
             bce_alpha: args.bce_alpha,
             focal_alpha: args.focal_alpha,
