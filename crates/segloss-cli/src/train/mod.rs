@@ -59,7 +59,8 @@ pub struct TrainArgs {
     /// Number of training seeds (initial weights and batch order); several give the spread.
     #[arg(long, default_value_t = 1)]
     pub seeds: u64,
-    /// First training seed; runs use `seed, seed+1, ...`.
+    /// First training seed; runs use `seed, seed+1, ...`. A seed reproduces a run bit for bit
+    /// on the same machine, at any thread count (not across CPUs: SIMD paths differ).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Seed of the synthetic data (the same data for every training seed).
