@@ -190,3 +190,58 @@ fn bad_arguments_get_clear_errors() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("multiple"));
 }
+
+/// The per-step training losses of a tiny one-loss run with `threads` rayon threads.
+fn tiny_losses(out: &Path, threads: &str) -> Vec<f64> {
+    let res = bin()
+        .env("RAYON_NUM_THREADS", threads)
+        .args([
+            "train",
+            "--quiet",
+            "--losses",
+            "dice+bce",
+            "--steps",
+            "8",
+            "--batch-size",
+            "4",
+            "--tile-size",
+            "32",
+            "--train-tiles",
+            "16",
+            "--val-tiles",
+            "2",
+            "--width",
+            "4",
+            "--panel-tiles",
+            "1",
+            "--seed",
+            "3",
+            "--out",
+        ])
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(
+        res.status.success(),
+        "train failed: {}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    json["runs"][0]["train_loss"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["loss"].as_f64().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_seed_gives_the_same_losses_bit_for_bit_at_any_thread_count() {
+    let dir = temp_dir("train-repro");
+    let one = tiny_losses(&dir.join("one"), "1");
+    let three = tiny_losses(&dir.join("three"), "3");
+    assert_eq!(one.len(), 8);
+    assert_eq!(one, three, "1 thread vs 3 threads");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

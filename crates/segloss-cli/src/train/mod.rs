@@ -30,7 +30,7 @@ use device::{Denormals, DeviceChoice};
 use evaluate::EvalOptions;
 use folder::Unmatched;
 use losses::{LossParams, LossSpec};
-use model::UNetConfig;
+use model::{OutputBias, UNetConfig};
 use plots::{Chart, PanelRow, Series};
 use report::{Machine, Report, Summary};
 use synthetic::{Split, SyntheticConfig};
@@ -59,7 +59,8 @@ pub struct TrainArgs {
     /// Number of training seeds (initial weights and batch order); several give the spread.
     #[arg(long, default_value_t = 1)]
     pub seeds: u64,
-    /// First training seed; runs use `seed, seed+1, ...`.
+    /// First training seed; runs use `seed, seed+1, ...`. A seed reproduces a run bit for bit
+    /// on the same machine, at any thread count (not across CPUs: SIMD paths differ).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Seed of the synthetic data (the same data for every training seed).
@@ -71,6 +72,12 @@ pub struct TrainArgs {
     /// U-Net depth: number of down-sampling steps.
     #[arg(long, default_value_t = 2)]
     pub depth: usize,
+    /// Start of the output layer's bias: `prior` = log(π/(1−π)) with π the training masks'
+    /// foreground fraction (Lin et al. 2017; the same for every loss), or `uniform` =
+    /// burn's random default (earlier versions; on some seeds it left every BCE-type loss
+    /// predicting no foreground, see the README).
+    #[arg(long, value_enum, default_value_t = OutputBias::Prior)]
+    pub output_bias: OutputBias,
     /// Tile side in pixels (a multiple of 2^depth).
     #[arg(long, default_value_t = 64)]
     pub tile_size: usize,
@@ -160,6 +167,9 @@ struct ConfigInfo {
     learning_rate: f64,
     optimizer: &'static str,
     model: UNetConfig,
+    output_bias: OutputBias,
+    /// The starting output bias, when not random.
+    output_bias_value: Option<f32>,
     parameters: usize,
     bce_alpha: f32,
     focal_alpha: f32,
@@ -216,6 +226,7 @@ pub fn run(args: &TrainArgs) -> Result<Outcome> {
         learning_rate: args.lr,
         eval_every: args.eval_every,
         model: model_cfg,
+        output_bias: args.output_bias,
         loss_params: LossParams {
             bce_alpha: args.bce_alpha,
             focal_alpha: args.focal_alpha,
@@ -335,6 +346,8 @@ pub fn run(args: &TrainArgs) -> Result<Outcome> {
             learning_rate: args.lr,
             optimizer: "Adam (beta1 0.9, beta2 0.999, eps 1e-5)",
             model: model_cfg,
+            output_bias: args.output_bias,
+            output_bias_value: args.output_bias.value(train.foreground_fraction()),
             parameters,
             bce_alpha: args.bce_alpha,
             focal_alpha: args.focal_alpha,

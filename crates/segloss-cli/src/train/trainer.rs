@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::dataset::{CHANNELS, TileSet};
 use super::evaluate::{EvalOptions, Scores, evaluate};
 use super::losses::{LossParams, LossSpec};
-use super::model::{UNet, UNetConfig};
+use super::model::{OutputBias, UNet, UNetConfig};
 use super::rng::SplitMix64;
 
 /// Schedule and model of a run.
@@ -30,6 +30,8 @@ pub struct TrainConfig {
     pub eval_every: usize,
     /// The network.
     pub model: UNetConfig,
+    /// How the output layer's bias starts (the same for every loss).
+    pub output_bias: OutputBias,
     /// Loss settings (α, γ).
     pub loss_params: LossParams,
     /// Validation options.
@@ -164,6 +166,9 @@ pub fn train_one(
     let start = Instant::now();
     device.seed(seed);
     let mut model = cfg.model.init(device)?;
+    if let Some(b) = cfg.output_bias.value(train.foreground_fraction()) {
+        model = model.with_output_bias(b, device);
+    }
     let mut optim = AdamConfig::new().init();
     let (h, w) = (train.height, train.width);
     let mut losses = Vec::with_capacity(cfg.steps);
