@@ -40,7 +40,11 @@ fn check(family: Family, seed: u64) {
     );
     let fd = reference.fd_grad(&x64, &tg, &shape);
     let g: Vec<f64> = grad.iter().map(|&v| v as f64).collect();
-    assert_close(&case, "grad", &g, &fd, 1e-4, 1e-5 * max_abs(&fd).max(1e-3));
+    // The absolute part is relative to the largest entry: an f32 gradient that is a small
+    // difference of larger terms (softmax Tversky with a power transform, summed) carries
+    // their rounding, a few 1e-5 of the largest entry at worst (1.5e-5 found by proptest,
+    // kept in the regressions file).
+    assert_close(&case, "grad", &g, &fd, 1e-4, 3e-5 * max_abs(&fd).max(1e-3));
 }
 
 proptest! {

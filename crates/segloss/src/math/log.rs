@@ -27,17 +27,17 @@ fn ln_scaled(xs: f32, e_bias: i32) -> f32 {
     let f = m - 1.0;
     let ef = e as f32;
     let z = f * f;
-    let mut p = 7.037_683_6e-2;
-    p = p * f - 1.151_461e-1;
-    p = p * f + 1.167_699_9e-1;
-    p = p * f - 1.242_014_1e-1;
-    p = p * f + 1.424_932_3e-1;
-    p = p * f - 1.666_805_8e-1;
-    p = p * f + 2.000_071_4e-1;
-    p = p * f - 2.499_999_4e-1;
-    p = p * f + 3.333_333e-1;
-    let y = f * z * p + ef * LN2_LO - 0.5 * z;
-    f + y + ef * LN2_HI
+    let mut p: f32 = 7.037_683_6e-2;
+    p = p.mul_add(f, -1.151_461e-1);
+    p = p.mul_add(f, 1.167_699_9e-1);
+    p = p.mul_add(f, -1.242_014_1e-1);
+    p = p.mul_add(f, 1.424_932_3e-1);
+    p = p.mul_add(f, -1.666_805_8e-1);
+    p = p.mul_add(f, 2.000_071_4e-1);
+    p = p.mul_add(f, -2.499_999_4e-1);
+    p = p.mul_add(f, 3.333_333e-1);
+    let y = z.mul_add(-0.5, (f * z).mul_add(p, ef * LN2_LO));
+    ef.mul_add(LN2_HI, f + y)
 }
 
 /// Natural logarithm `ln x`.

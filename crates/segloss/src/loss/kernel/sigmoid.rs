@@ -67,12 +67,14 @@ impl SigmoidTerm for BceTerm {
     }
     #[inline(always)]
     fn eval((pw, ls): (f32, f32), x: f32, t: f32) -> (f32, f32, f32, f32) {
-        let t = t * (1.0 - ls) + 0.5 * ls;
+        // `mul_add` throughout the kernels: one rounding instead of two, and one instruction
+        // where the CPU has FMA (every SIMD clone requires it).
+        let t = t.mul_add(1.0 - ls, 0.5 * ls);
         let (a, b, ..) = parts(x);
         let sp_pos = softplus(x); // -ln(1 - p)
         let sp_neg = softplus(-x); // -ln p
-        let loss = (1.0 - t) * sp_pos + pw * t * sp_neg;
-        let grad = (1.0 - t) * a - pw * t * b;
+        let loss = (pw * t).mul_add(sp_neg, (1.0 - t) * sp_pos);
+        let grad = (-(pw * t)).mul_add(b, (1.0 - t) * a);
         (loss, grad, a, b)
     }
 }
@@ -116,7 +118,7 @@ fn focal_common(x: f32, t: f32) -> (f32, f32, f32, f32, f32, f32, bool, f32) {
     let pos = x >= 0.0;
     let w_big = sel(pos, 1.0 - t, t);
     let w_small = sel(pos, t, 1.0 - t);
-    let den = w_big + w_small * e;
+    let den = w_small.mul_add(e, w_big);
     let big_zero = w_big == 0.0;
     let f = sel(den < TINY, HUGE, 1.0);
     let d = sel(big_zero, 1.0, den * f);
@@ -128,7 +130,7 @@ fn focal_common(x: f32, t: f32) -> (f32, f32, f32, f32, f32, f32, bool, f32) {
     let l = ln_1p_unit_recip(e, u, r);
     let sp_pos = sel(x > 0.0, x, 0.0) + l;
     let sp_neg = sel(x < 0.0, -x, 0.0) + l;
-    let bce = (1.0 - t) * sp_pos + t * sp_neg;
+    let bce = t.mul_add(sp_neg, (1.0 - t) * sp_pos);
     let ratio = sel(big_zero, r, e * f * inv);
     (a, b, e, l, bce, den, big_zero, ratio)
 }
@@ -157,9 +159,13 @@ impl SigmoidTerm for Focal<FocalReal> {
         let (a, b, _e, l, bce, den, big_zero, ratio) = focal_common(x, t);
         let lnq = -l + sel(big_zero, -x.abs(), ln(den));
         let m = exp(gamma * lnq);
-        let at = ap * t + an * (1.0 - t);
-        let loss = at * m * bce;
-        let grad = at * m * ((a - t) + gamma * (1.0 - 2.0 * t) * ratio * bce);
+        let at = t.mul_add(ap, an * (1.0 - t));
+        let am = at * m;
+        let loss = am * bce;
+        // `σ(x) − t` as `(1 − t)σ(x) − tσ(−x)` (equal, as σ(x) + σ(−x) = 1): no cancellation
+        // for confident pixels with hard targets, where `σ(x) − 1` would lose the digits BCE keeps.
+        let d = (1.0 - t).mul_add(a, -(t * b));
+        let grad = am * (gamma * (1.0 - 2.0 * t) * ratio).mul_add(bce, d);
         (loss, grad, a, b)
     }
 }
@@ -182,9 +188,13 @@ impl<const K: u32> SigmoidTerm for Focal<FocalInt<K>> {
         }
         let _ = l;
         let gamma = K as f32;
-        let at = ap * t + an * (1.0 - t);
-        let loss = at * m * bce;
-        let grad = at * m * ((a - t) + gamma * (1.0 - 2.0 * t) * ratio * bce);
+        let at = t.mul_add(ap, an * (1.0 - t));
+        let am = at * m;
+        let loss = am * bce;
+        // `σ(x) − t` as `(1 − t)σ(x) − tσ(−x)` (equal, as σ(x) + σ(−x) = 1): no cancellation
+        // for confident pixels with hard targets, where `σ(x) − 1` would lose the digits BCE keeps.
+        let d = (1.0 - t).mul_add(a, -(t * b));
+        let grad = am * (gamma * (1.0 - 2.0 * t) * ratio).mul_add(bce, d);
         (loss, grad, a, b)
     }
 }
@@ -303,10 +313,10 @@ fn pass1_step<T: SigmoidTerm>(
             1.0,
         );
         acc[0][l] += lo;
-        acc[1][l] += p * tv;
+        acc[1][l] = p.mul_add(tv, acc[1][l]);
         // p or p² without a branch: p·(1 + sq·(p − 1)).
-        acc[2][l] += p * (1.0 + sq * (p - 1.0));
-        acc[3][l] += tv * (1.0 + sq * (tv - 1.0));
+        acc[2][l] = p.mul_add(sq.mul_add(p - 1.0, 1.0), acc[2][l]);
+        acc[3][l] = tv.mul_add(sq.mul_add(tv - 1.0, 1.0), acc[3][l]);
     }
 }
 
@@ -370,8 +380,8 @@ fn pass2_step<T: SigmoidTerm>(
 ) {
     for l in 0..n {
         let (_, d, p, q) = T::eval(row, xc[l], tc[l]);
-        let dp = ca * tc[l] + cb * (1.0 + sq * (2.0 * p - 1.0));
-        gc[l] = scale * d + dp * p * q;
+        let dp = ca.mul_add(tc[l], cb * sq.mul_add(2.0 * p - 1.0, 1.0));
+        gc[l] = (dp * p).mul_add(q, scale * d);
     }
 }
 

@@ -8,7 +8,7 @@
 
 use super::{FOLD, LANES, fold, sel};
 use crate::label::Label;
-use crate::math::{exp, ln, ln_1p};
+use crate::math::{exp, ln, ln_1p, ln_1p_unit_recip};
 use multiversion::multiversion;
 
 /// The pixel term of a softmax loss.
@@ -171,6 +171,12 @@ fn unit_body<Lb: Label>(
             let mut xy = [0f32; LANES];
             let mut ey = [0f32; LANES];
             let mut z = [0f32; LANES];
+            // `Σ e_c` over the classes below the maximum, and how many classes tie at it
+            // (`e = 1` exactly): `ln z = ln_1p((ties − 1) + below)` keeps full relative
+            // accuracy for confident pixels, where `ln z` itself would lose it to the
+            // rounding of `1 + tiny` (an absolute error of 6e-8 in a loss of 1e-4).
+            let mut below = [0f32; LANES];
+            let mut ties = [0f32; LANES];
             let mut zrest = [0f32; LANES];
             let mut swd = [0f32; LANES];
             let mut wy = [0f32; LANES];
@@ -184,17 +190,19 @@ fn unit_body<Lb: Label>(
                     xy[l] += sel(hit, d, 0.0);
                     ey[l] += sel(hit, ex, 0.0);
                     zrest[l] += sel(hit, 0.0, ex);
-                    swd[l] += wc * d;
+                    swd[l] = wc.mul_add(d, swd[l]);
                     wy[l] += sel(hit, wc, 0.0);
                     z[l] += ex;
+                    below[l] += sel(d == 0.0, 0.0, ex);
+                    ties[l] += sel(d == 0.0, 1.0, 0.0);
                     ec[l] = ex;
                 }
             }
             let mut lnz = [0f32; LANES];
             let mut inv = [0f32; LANES];
             for l in 0..LANES {
-                lnz[l] = ln(z[l]);
                 inv[l] = 1.0 / z[l];
+                lnz[l] = ln_1p_unit_recip((ties[l] - 1.0) + below[l], z[l], inv[l]);
             }
             // Pixel term: loss, and its gradient as pa·p_c + pb·[c = y] + vf·cw_c.
             let mut pa = [0f32; LANES];
@@ -249,8 +257,8 @@ fn unit_body<Lb: Label>(
                     for l in 0..LANES {
                         let p = ec[l] * inv[l];
                         let hit = sel(cls[l] == ci, 1.0, 0.0);
-                        sa[0][l] += p * hit;
-                        sa[1][l] += vf[l] * p * (1.0 + sq * (p - 1.0));
+                        sa[0][l] = p.mul_add(hit, sa[0][l]);
+                        sa[1][l] = (vf[l] * p).mul_add(sq.mul_add(p - 1.0, 1.0), sa[1][l]);
                         sa[2][l] += hit;
                     }
                 }
@@ -264,8 +272,8 @@ fn unit_body<Lb: Label>(
                         for l in 0..LANES {
                             let p = ec[l] * inv[l];
                             let hit = sel(cls[l] == ci, 1.0, 0.0);
-                            let gp = ca * hit + cb * vf[l] * (1.0 + sq * (2.0 * p - 1.0));
-                            dot[l] += p * gp;
+                            let gp = ca.mul_add(hit, cb * vf[l] * sq.mul_add(2.0 * p - 1.0, 1.0));
+                            dot[l] = p.mul_add(gp, dot[l]);
                         }
                     }
                 }
@@ -279,8 +287,8 @@ fn unit_body<Lb: Label>(
                     for l in 0..LANES {
                         let p = ec[l] * inv[l];
                         let hit = sel(cls[l] == ci, 1.0, 0.0);
-                        let pix = pa[l] * p + pb[l] * hit + vf[l] * cw;
-                        let gp = ca * hit + cb * vf[l] * (1.0 + sq * (2.0 * p - 1.0));
+                        let pix = pa[l].mul_add(p, pb[l].mul_add(hit, vf[l] * cw));
+                        let gp = ca.mul_add(hit, cb * vf[l] * sq.mul_add(2.0 * p - 1.0, 1.0));
                         let reg = sel(has_region, p * (gp - dot[l]), 0.0);
                         gl[l] = pix + reg;
                     }
