@@ -10,7 +10,7 @@
 //!
 //! The polynomials and the range reductions use `f32::mul_add` (fused multiply-add, one
 //! rounding). Rust never contracts `a * b + c` on its own, and the loops are throughput-bound
-//! on these polynomials: written as FMAs they run 1.3–1.9× faster (binary focal, 8×1×512²,
+//! on these polynomials: written as FMAs they run 1.2–1.7× faster (binary focal, 8×1×512²,
 //! AVX-512). Every SIMD clone requires the `fma` feature, so each `mul_add` is one
 //! instruction there; the baseline x86-64 build (no FMA) calls the C library's correctly
 //! rounded `fmaf`, which gives the same bits, slowly — that path only runs on x86-64 CPUs
