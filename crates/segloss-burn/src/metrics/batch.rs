@@ -2,8 +2,9 @@
 
 use burn::tensor::{IndexingUpdateOp, Int, IntDType, Tensor};
 
-use crate::error::{Error, Result};
-use crate::targets::{canonical, check_labels, check_logits};
+use super::input::canonical_pair;
+use crate::error::Result;
+use crate::targets::check_labels;
 
 const OP: &str = "batch confusion";
 
@@ -50,20 +51,7 @@ pub fn batch_confusion_matrix<const D: usize, const K: usize>(
     targets: Tensor<K, Int>,
     ignore_index: Option<i64>,
 ) -> Result<Vec<u64>> {
-    let dims = logits.dims().to_vec();
-    check_logits(OP, &dims)?;
-    let mut expected = dims.clone();
-    expected.remove(1);
-    let found = targets.dims().to_vec();
-    if found != expected {
-        return Err(Error::ShapeMismatch {
-            op: OP,
-            input: "targets",
-            expected: format!("{expected:?} (the logits' shape without the channel axis)"),
-            found,
-        });
-    }
-    let [n, c, s] = canonical(&dims);
+    let [n, c, s] = canonical_pair(OP, &logits.dims(), &targets.dims())?;
     let device = logits.device();
     let logits = logits.reshape([n, c, s]);
     // Flex keeps each integer tensor's width (a comparison's `int()` is I32, `argmax` I64,

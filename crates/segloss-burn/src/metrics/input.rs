@@ -37,23 +37,35 @@ impl SegmentationInput {
         logits: Tensor<D>,
         targets: Tensor<K, Int>,
     ) -> Result<Self> {
-        let dims = logits.dims().to_vec();
-        check_logits(OP, &dims)?;
-        let mut expected = dims.clone();
-        expected.remove(1);
-        let found = targets.dims().to_vec();
-        if found != expected {
-            return Err(Error::ShapeMismatch {
-                op: OP,
-                input: "targets",
-                expected: format!("{expected:?} (the logits' shape without the channel axis)"),
-                found,
-            });
-        }
-        let [n, c, s] = canonical(&dims);
+        let [n, c, s] = canonical_pair(OP, &logits.dims(), &targets.dims())?;
         Ok(Self {
             logits: logits.reshape([n, c, s]),
             targets: targets.reshape([n, s]),
         })
     }
+}
+
+/// Checks logits `[N, C, D1, ...]` against class indices `[N, D1, ...]` and returns the
+/// canonical `[N, C, S]`.
+///
+/// # Errors
+/// [`Error::ShapeMismatch`] if the logits lack a spatial axis or have a zero dimension, or the
+/// targets' shape is not the logits' shape without the channel axis.
+pub(super) fn canonical_pair(
+    op: &'static str,
+    logits: &[usize],
+    targets: &[usize],
+) -> Result<[usize; 3]> {
+    check_logits(op, logits)?;
+    let mut expected = logits.to_vec();
+    expected.remove(1);
+    if targets != expected.as_slice() {
+        return Err(Error::ShapeMismatch {
+            op,
+            input: "targets",
+            expected: format!("{expected:?} (the logits' shape without the channel axis)"),
+            found: targets.to_vec(),
+        });
+    }
+    Ok(canonical(logits))
 }
