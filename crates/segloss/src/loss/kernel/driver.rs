@@ -317,10 +317,10 @@ fn run_softmax<Lb: Label>(
             0.0
         }
     };
-    // Pixel-only plans write in their only pass: check first. Dice-type plans check inside
-    // their first pass, which writes nothing.
+    // Labels are checked (and counted, for the mean) before any pass: the scan is cheap and
+    // the cross-entropy mean needs `Σ w_y` before the gradient is written. Logits are
+    // checked inside the first pass; when it finds a bad one the gradient is zeroed.
     let pix_scale = if plan.region.is_none() {
-        validate::logits(plan.op, x)?;
         let (count, wsum) = validate::labels(plan.op, lab, nc, plan.ignore, ce_weights)?;
         scale_of(count as f64, wsum)
     } else {
@@ -334,7 +334,7 @@ fn run_softmax<Lb: Label>(
         (n, a, (a + PIXEL_CHUNK).min(s))
     };
     let img = |n: usize| (&x[n * nc * s..(n + 1) * nc * s], &lab[n * s..(n + 1) * s]);
-    let ctx = |want_sums, squared, pix_scale: f64| SoftmaxCtx {
+    let ctx = |want_sums, squared, pix_scale: f64, check, store_p| SoftmaxCtx {
         classes: nc,
         spatial: s,
         ignore: plan.ignore.unwrap_or(i64::MIN),
@@ -342,29 +342,46 @@ fn run_softmax<Lb: Label>(
         pix_scale: pix_scale as f32,
         want_sums,
         squared,
-        check: want_sums,
+        check,
+        store_p,
+    };
+    // A pass saw a bad value: the precise error comes from the read-only scans, and no
+    // partial gradient is left behind.
+    let recheck = |grad: Option<&mut [f32]>| -> Result<()> {
+        let r = validate::logits(plan.op, x)
+            .and_then(|()| validate::labels(plan.op, lab, nc, plan.ignore, None).map(|_| ()));
+        if let (Err(_), Some(g)) = (&r, grad) {
+            g.fill(0.0);
+        }
+        r
     };
     match plan.region {
         None => {
-            let c = ctx(false, false, pix_scale);
-            let slices = grad.map(|g| softmax_slices(g, nc, s));
+            let c = ctx(false, false, pix_scale, true, false);
+            let mut grad = grad;
+            let slices = grad.as_deref_mut().map(|g| softmax_slices(g, nc, s));
             let parts = run_units(units, slices, |u, mut g| {
                 let (n, a, b) = range(u);
                 let (xi, li) = img(n);
-                softmax::unit::<Lb>(&c, xi, li, a, b, g.as_deref_mut(), None, None).loss
-            });
-            Ok(parts.iter().sum::<f64>() * pix_scale)
-        }
-        Some((spec, weight)) => {
-            let c1 = ctx(true, spec.squared, 0.0);
-            let parts = run_units(units, None::<Vec<()>>, |u, _| {
-                let (n, a, b) = range(u);
-                let (xi, li) = img(n);
-                softmax::unit::<Lb>(&c1, xi, li, a, b, None, None, None)
+                softmax::unit::<Lb>(&c, xi, li, a, b, g.as_deref_mut(), None)
             });
             if parts.iter().any(|p| p.bad) {
-                validate::logits(plan.op, x)?;
-                validate::labels(plan.op, lab, nc, plan.ignore, None)?;
+                recheck(grad)?;
+            }
+            Ok(parts.iter().map(|p| p.loss).sum::<f64>() * pix_scale)
+        }
+        Some((spec, weight)) => {
+            // With a gradient, pass 1 stores the probabilities there for pass 2.
+            let c1 = ctx(true, spec.squared, 0.0, true, grad.is_some());
+            let mut grad = grad;
+            let slices = grad.as_deref_mut().map(|g| softmax_slices(g, nc, s));
+            let parts = run_units(units, slices, |u, mut g| {
+                let (n, a, b) = range(u);
+                let (xi, li) = img(n);
+                softmax::unit::<Lb>(&c1, xi, li, a, b, g.as_deref_mut(), None)
+            });
+            if parts.iter().any(|p| p.bad) {
+                recheck(grad.as_deref_mut())?;
             }
             let (count, wsum) = parts
                 .iter()
@@ -384,21 +401,15 @@ fn run_softmax<Lb: Label>(
             let mut coef = vec![[0f32; 2]; nb * nc];
             let reg = spec.evaluate(nb, nc, &sums, weight, &mut coef);
             if let Some(g) = grad {
-                let c2 = ctx(false, spec.squared, pix_scale);
+                let c2 = ctx(false, spec.squared, pix_scale, false, false);
                 let slices = softmax_slices(g, nc, s);
-                run_units(units, Some(slices), |u, mut g| {
+                run_units(units, Some(slices), |u, g| {
                     let (n, a, b) = range(u);
-                    let (xi, li) = img(n);
-                    softmax::unit::<Lb>(
-                        &c2,
-                        xi,
-                        li,
-                        a,
-                        b,
-                        g.as_deref_mut(),
-                        Some(&coef[n * nc..(n + 1) * nc]),
-                        None,
-                    );
+                    let li = &lab[n * s..(n + 1) * s];
+                    if let Some(mut g) = g {
+                        let cf = &coef[n * nc..(n + 1) * nc];
+                        softmax::grad_from_p::<Lb>(&c2, li, a, b, &mut g, cf);
+                    }
                 });
             }
             Ok(pix * pix_scale + reg)
@@ -505,6 +516,7 @@ fn map_softmax<Lb: Label>(
         want_sums: false,
         squared: false,
         check: false,
+        store_p: false,
     };
     let slices: Vec<&mut [f32]> = out
         .chunks_mut(s)
@@ -517,7 +529,7 @@ fn map_softmax<Lb: Label>(
         let li = &lab[n * s..(n + 1) * s];
         if let Some(o) = o {
             let b = a + o.len();
-            softmax::unit::<Lb>(&ctx, xi, li, a, b, None, None, Some(o));
+            softmax::unit::<Lb>(&ctx, xi, li, a, b, None, Some(o));
         }
     });
     Ok(())

@@ -5,8 +5,13 @@
 //! `S` apart. Per block: `m = max_c x_c`, `e_c = exp(x_c − m)` (kept in a `C×LANES` scratch),
 //! `Z = Σ e_c`, `ln Z`, then each requested quantity; the only per-element transcendental is
 //! the one `exp` per logit (plus a few per pixel).
+//!
+//! Dice-type losses make two passes. With a gradient, the first ([`unit`]) also stores
+//! `p_c = e_c / Z` in the gradient buffer, and the second ([`grad_from_p`]) turns it into the
+//! gradient in place: it reads `p` and the labels, never the logits, and needs no `exp` per
+//! logit. The labels of a unit are converted to `i32` classes once, up front.
 
-use super::{FOLD, LANES, fold, sel};
+use super::{FOLD, LANES, PIXEL_CHUNK, fold, sel};
 use crate::label::Label;
 use crate::math::{exp, ln, ln_1p, ln_1p_unit_recip};
 use multiversion::multiversion;
@@ -58,8 +63,11 @@ pub(crate) struct SoftmaxCtx<'a> {
     /// `p` or `p²` in the sums and gradients.
     pub squared: bool,
     /// Check the inputs on the way (finite logits, labels below `C` or ignored) and report
-    /// in [`SoftmaxOut::bad`]; used by passes that write nothing.
+    /// in [`SoftmaxOut::bad`]; the caller turns a bad unit into an error.
     pub check: bool,
+    /// Pass 1 of a Dice-type loss with a gradient: write `p_c` into the gradient buffer
+    /// (read back by [`grad_from_p`] in pass 2, which then needs no `exp` per logit).
+    pub store_p: bool,
 }
 
 /// Partial results of one unit.
@@ -77,19 +85,110 @@ pub(crate) struct SoftmaxOut {
     pub bad: bool,
 }
 
+/// Converts the labels of pixels `s0..s1` into `out` as classes, `-1` for the ignore label;
+/// returns whether every label is below `nc` or the ignore label.
+#[inline(always)]
+fn classes_of<Lb: Label>(
+    lab: &[Lb],
+    s0: usize,
+    s1: usize,
+    nc: usize,
+    ignore: i64,
+    out: &mut [i32; PIXEL_CHUNK],
+) -> bool {
+    debug_assert!(s1 - s0 <= PIXEL_CHUNK);
+    let mut bad = 0u32;
+    for (o, &v) in out.iter_mut().zip(&lab[s0..s1]) {
+        let v = v.to_i64();
+        bad += u32::from(!((0..nc as i64).contains(&v) | (v == ignore)));
+        *o = if v == ignore { -1 } else { v as i32 };
+    }
+    bad == 0
+}
+
+/// Writes one block (`len ≤ LANES` lanes) into `dst`.
+#[inline(always)]
+fn put(dst: &mut [f32], src: &[f32; LANES]) {
+    if let Ok(d) = <&mut [f32; LANES]>::try_from(&mut *dst) {
+        *d = *src;
+    } else {
+        let n = dst.len();
+        dst.copy_from_slice(&src[..n]);
+    }
+}
+
+/// The pixel term's gradient for a block, `pa·p_c + pb·[c = y] + vf·cw_c`, where
+/// `cw_c = −scale·(ε/C)·w_c` for cross-entropy's label smoothing and 0 otherwise.
+struct PixelGrad {
+    pa: [f32; LANES],
+    pb: [f32; LANES],
+    scale: f32,
+    k_eps: f32,
+    ce: bool,
+}
+
+/// Writes the gradient of one block from the probabilities `p` (one `[f32; LANES]` per
+/// class): the pixel term plus, with `coef`, the Dice-type term
+/// `p_c (g_c − Σ_k p_k g_k)` with `g_c = A_c [c = y] + B_c (1 or 2 p_c)`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn unit_body<Lb: Label>(
+fn grad_block(
+    p: &[[f32; LANES]],
+    cls: &[i32; LANES],
+    vf: &[f32; LANES],
+    terms: &PixelGrad,
+    wts: &[f32],
+    coef: Option<&[[f32; 2]]>,
+    sq: f32,
+    gs: &mut [&mut [f32]],
+    off: usize,
+    len: usize,
+) {
+    let mut dot = [0f32; LANES];
+    if let Some(cf) = coef {
+        for (c, pc) in p.iter().enumerate() {
+            let [ca, cb] = cf[c];
+            let ci = c as i32;
+            for l in 0..LANES {
+                let hit = sel(cls[l] == ci, 1.0, 0.0);
+                let gp = ca.mul_add(hit, cb * vf[l] * sq.mul_add(2.0 * pc[l] - 1.0, 1.0));
+                dot[l] = pc[l].mul_add(gp, dot[l]);
+            }
+        }
+    }
+    let has_region = coef.is_some();
+    let (pa, pb) = (&terms.pa, &terms.pb);
+    for (c, pc) in p.iter().enumerate() {
+        let [ca, cb] = coef.map_or([0.0, 0.0], |cf| cf[c]);
+        let cw = -terms.scale * terms.k_eps * wts[c] * sel(terms.ce, 1.0, 0.0);
+        let ci = c as i32;
+        let mut gl = [0f32; LANES];
+        for l in 0..LANES {
+            let p = pc[l];
+            let hit = sel(cls[l] == ci, 1.0, 0.0);
+            let pix = pa[l].mul_add(p, pb[l].mul_add(hit, vf[l] * cw));
+            let gp = ca.mul_add(hit, cb * vf[l] * sq.mul_add(2.0 * p - 1.0, 1.0));
+            let reg = sel(has_region, p * (gp - dot[l]), 0.0);
+            gl[l] = pix + reg;
+        }
+        put(&mut gs[c][off..off + len], &gl);
+    }
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn unit_body<Lb: Label, const NC: usize>(
     ctx: &SoftmaxCtx<'_>,
     x: &[f32],
     lab: &[Lb],
     s0: usize,
     s1: usize,
     mut grads: Option<&mut [&mut [f32]]>,
-    coef: Option<&[[f32; 2]]>,
     mut losses: Option<&mut [f32]>,
 ) -> SoftmaxOut {
-    let nc = ctx.classes;
+    // `NC > 0`: the class count is a constant, so the per-class scratch is a fixed array
+    // that LLVM keeps in registers; `NC = 0`: any count, scratch on the heap.
+    let nc = if NC > 0 { NC } else { ctx.classes };
     let s = ctx.spatial;
     let ones;
     let wts: &[f32] = match ctx.pixel.weights() {
@@ -110,17 +209,25 @@ fn unit_body<Lb: Label>(
     let sq = sel(ctx.squared, 1.0, 0.0);
     let scale = ctx.pix_scale;
 
-    let mut e = vec![[0f32; LANES]; nc];
-    let mut sacc = if ctx.want_sums {
-        vec![[[0f32; LANES]; 3]; nc]
-    } else {
-        Vec::new()
+    let mut e_fixed = [[0f32; LANES]; NC];
+    let mut e_heap = vec![[0f32; LANES]; if NC > 0 { 0 } else { nc }];
+    let e: &mut [[f32; LANES]] = if NC > 0 { &mut e_fixed } else { &mut e_heap };
+    let mut sacc_fixed = [[[0f32; LANES]; 3]; NC];
+    let mut sacc_heap = vec![[[0f32; LANES]; 3]; if NC > 0 || !ctx.want_sums { 0 } else { nc }];
+    let sacc: &mut [[[f32; LANES]; 3]] = match (NC > 0, ctx.want_sums) {
+        (_, false) => &mut [],
+        (true, true) => &mut sacc_fixed,
+        (false, true) => &mut sacc_heap,
     };
     let mut sums = vec![[0f64; 3]; if ctx.want_sums { nc } else { 0 }];
     let mut acc_loss = [0f32; LANES];
     let mut acc_w = [0f32; LANES];
     let mut acc_n = [0f32; LANES];
+    let mut acc_bad = [0f32; LANES];
     let mut out = SoftmaxOut::default();
+    let mut cls_buf = [-1i32; PIXEL_CHUNK];
+    let labels_ok = classes_of(lab, s0, s1, nc, ctx.ignore, &mut cls_buf);
+    out.bad |= ctx.check && !labels_ok;
 
     // The block body as a macro, expanded twice: with `len = LANES` (a constant) for the
     // full blocks, where every copy is a fixed-size move, and once for the tail. With one
@@ -140,23 +247,18 @@ fn unit_body<Lb: Label>(
                     ec[..len].copy_from_slice(&x[base..base + len]);
                 }
             }
+            // Labels were converted for the whole unit up front: building them lane by lane
+            // here and reloading them as a vector stalled on store forwarding.
             let mut cls = [-1i32; LANES];
-            for (l, cl) in cls.iter_mut().enumerate().take(len) {
-                let v = lab[b + l].to_i64();
-                *cl = if v == ctx.ignore { -1 } else { v as i32 };
+            if let Ok(src) = <&[i32; LANES]>::try_from(&cls_buf[b - s0..b - s0 + LANES]) {
+                cls = *src;
             }
             if ctx.check {
-                let mut ok = true;
-                for &v in &lab[b..b + len] {
-                    let v = v.to_i64();
-                    ok &= (v >= 0 && v < nc as i64) | (v == ctx.ignore);
-                }
                 for ec in e.iter() {
-                    for &v in ec {
-                        ok &= v.abs() <= f32::MAX;
+                    for l in 0..LANES {
+                        acc_bad[l] += sel(ec[l].abs() <= f32::MAX, 0.0, 1.0);
                     }
                 }
-                out.bad |= !ok;
             }
             let mut vf = [0f32; LANES];
             for l in 0..LANES {
@@ -203,6 +305,12 @@ fn unit_body<Lb: Label>(
             for l in 0..LANES {
                 inv[l] = 1.0 / z[l];
                 lnz[l] = ln_1p_unit_recip((ties[l] - 1.0) + below[l], z[l], inv[l]);
+            }
+            // From here on `e` holds the probabilities `p_c = e_c / Z`.
+            for ec in e.iter_mut() {
+                for l in 0..LANES {
+                    ec[l] *= inv[l];
+                }
             }
             // Pixel term: loss, and its gradient as pa·p_c + pb·[c = y] + vf·cw_c.
             let mut pa = [0f32; LANES];
@@ -255,7 +363,7 @@ fn unit_body<Lb: Label>(
                 for (c, (ec, sa)) in e.iter().zip(sacc.iter_mut()).enumerate() {
                     let ci = c as i32;
                     for l in 0..LANES {
-                        let p = ec[l] * inv[l];
+                        let p = ec[l];
                         let hit = sel(cls[l] == ci, 1.0, 0.0);
                         sa[0][l] = p.mul_add(hit, sa[0][l]);
                         sa[1][l] = (vf[l] * p).mul_add(sq.mul_add(p - 1.0, 1.0), sa[1][l]);
@@ -264,39 +372,20 @@ fn unit_body<Lb: Label>(
                 }
             }
             if let Some(gs) = grads.as_deref_mut() {
-                let mut dot = [0f32; LANES];
-                if let Some(cf) = coef {
-                    for (c, ec) in e.iter().enumerate() {
-                        let [ca, cb] = cf[c];
-                        let ci = c as i32;
-                        for l in 0..LANES {
-                            let p = ec[l] * inv[l];
-                            let hit = sel(cls[l] == ci, 1.0, 0.0);
-                            let gp = ca.mul_add(hit, cb * vf[l] * sq.mul_add(2.0 * p - 1.0, 1.0));
-                            dot[l] = p.mul_add(gp, dot[l]);
-                        }
-                    }
-                }
-                let (ca0, cb0, has_region) = (0.0f32, 0.0f32, coef.is_some());
                 let off = b - s0;
-                for (c, ec) in e.iter().enumerate() {
-                    let [ca, cb] = coef.map_or([ca0, cb0], |cf| cf[c]);
-                    let cw = -scale * k_eps * wts[c] * sel(kind == 1, 1.0, 0.0);
-                    let ci = c as i32;
-                    let mut gl = [0f32; LANES];
-                    for l in 0..LANES {
-                        let p = ec[l] * inv[l];
-                        let hit = sel(cls[l] == ci, 1.0, 0.0);
-                        let pix = pa[l].mul_add(p, pb[l].mul_add(hit, vf[l] * cw));
-                        let gp = ca.mul_add(hit, cb * vf[l] * sq.mul_add(2.0 * p - 1.0, 1.0));
-                        let reg = sel(has_region, p * (gp - dot[l]), 0.0);
-                        gl[l] = pix + reg;
+                if ctx.store_p {
+                    for (c, ec) in e.iter().enumerate() {
+                        put(&mut gs[c][off..off + len], ec);
                     }
-                    if let Ok(dst) = <&mut [f32; LANES]>::try_from(&mut gs[c][off..off + len]) {
-                        *dst = gl;
-                    } else {
-                        gs[c][off..off + len].copy_from_slice(&gl[..len]);
-                    }
+                } else {
+                    let terms = PixelGrad {
+                        pa,
+                        pb,
+                        scale,
+                        k_eps,
+                        ce: kind == 1,
+                    };
+                    grad_block(e, &cls, &vf, &terms, wts, None, sq, gs, off, len);
                 }
             }
         }};
@@ -326,29 +415,183 @@ fn unit_body<Lb: Label>(
             su[i] += fold(&mut sa[i]);
         }
     }
+    out.bad |= fold(&mut acc_bad) != 0.0;
     out.sums = sums;
     out
 }
 
+/// Pass 2 of a Dice-type loss whose pass 1 stored the probabilities in the gradient buffer
+/// ([`SoftmaxCtx::store_p`]): reads `p_c` back from `grads` and overwrites it with the
+/// gradient. Cross-entropy's and the Dice-type term's gradients need only `p` and the label,
+/// so for them this pass has no `exp` and computes bit for bit what recomputing `p` would;
+/// the focal term needs two `ln` and one `exp` per pixel instead of one `exp` per logit.
+#[inline(always)]
+fn from_p_body<Lb: Label, const NC: usize>(
+    ctx: &SoftmaxCtx<'_>,
+    lab: &[Lb],
+    s0: usize,
+    s1: usize,
+    grads: &mut [&mut [f32]],
+    coef: &[[f32; 2]],
+) {
+    let nc = if NC > 0 { NC } else { ctx.classes };
+    let ones;
+    let wts: &[f32] = match ctx.pixel.weights() {
+        Some(w) => w,
+        None => {
+            ones = vec![1.0f32; nc];
+            &ones
+        }
+    };
+    let (ce_eps, ce_wsum, gamma, kind) = match ctx.pixel {
+        SoftmaxPixel::None => (0.0, 0.0, 0.0, 0u8),
+        SoftmaxPixel::Ce {
+            wsum, smoothing, ..
+        } => (*smoothing, *wsum, 0.0, 1u8),
+        SoftmaxPixel::Focal { gamma, .. } => (0.0, 0.0, *gamma, 2u8),
+    };
+    let k_eps = ce_eps / nc as f32;
+    let sq = sel(ctx.squared, 1.0, 0.0);
+    let scale = ctx.pix_scale;
+    let mut e_fixed = [[0f32; LANES]; NC];
+    let mut e_heap = vec![[0f32; LANES]; if NC > 0 { 0 } else { nc }];
+    let p: &mut [[f32; LANES]] = if NC > 0 { &mut e_fixed } else { &mut e_heap };
+    let mut cls_buf = [-1i32; PIXEL_CHUNK];
+    classes_of(lab, s0, s1, nc, ctx.ignore, &mut cls_buf);
+    for b in (s0..s1).step_by(LANES) {
+        let len = LANES.min(s1 - b);
+        let off = b - s0;
+        for (c, pc) in p.iter_mut().enumerate() {
+            let src = &grads[c][off..off + len];
+            if let Ok(src) = <&[f32; LANES]>::try_from(src) {
+                *pc = *src;
+            } else {
+                *pc = [0.0; LANES];
+                pc[..len].copy_from_slice(src);
+            }
+        }
+        let mut cls = [-1i32; LANES];
+        if let Ok(src) = <&[i32; LANES]>::try_from(&cls_buf[off..off + LANES]) {
+            cls = *src;
+        }
+        let mut vf = [0f32; LANES];
+        let mut wy = [0f32; LANES];
+        for l in 0..LANES {
+            vf[l] = sel(cls[l] >= 0, 1.0, 0.0);
+        }
+        for (c, &wc) in wts.iter().enumerate().take(nc) {
+            let ci = c as i32;
+            for l in 0..LANES {
+                wy[l] += sel(cls[l] == ci, wc, 0.0);
+            }
+        }
+        let mut terms = PixelGrad {
+            pa: [0.0; LANES],
+            pb: [0.0; LANES],
+            scale,
+            k_eps,
+            ce: kind == 1,
+        };
+        match kind {
+            1 => {
+                // The same expressions as `unit_body`'s cross-entropy arm.
+                for l in 0..LANES {
+                    let q = (1.0 - ce_eps) * wy[l] + vf[l] * k_eps * ce_wsum;
+                    terms.pa[l] = scale * q;
+                    terms.pb[l] = -scale * (1.0 - ce_eps) * wy[l];
+                }
+            }
+            2 => {
+                // Focal from the probabilities alone: `u = 1 − p_y` as the sum of the other
+                // classes' `p` (no cancellation), `−ln p_y` as `ln(1 + u/p_y)` when `p_y > ½`,
+                // so every factor keeps its relative accuracy; `p_y·(−ln p_y)/u` is taken as
+                // its limit 0 when `p_y` underflowed and 1 when `u = 0`.
+                let mut py = [0f32; LANES];
+                let mut u = [0f32; LANES];
+                for (c, pc) in p.iter().enumerate() {
+                    let ci = c as i32;
+                    for l in 0..LANES {
+                        let hit = cls[l] == ci;
+                        py[l] += sel(hit, pc[l], 0.0);
+                        u[l] += sel(hit, 0.0, pc[l]);
+                    }
+                }
+                for l in 0..LANES {
+                    let (py, u) = (py[l], u[l]);
+                    let nl = sel(py > 0.5, ln_1p(u / py), -ln(py.max(f32::MIN_POSITIVE)));
+                    let mm = sel(
+                        u == 0.0 && gamma > 0.0,
+                        0.0,
+                        exp(gamma * ln(u.max(f32::MIN_POSITIVE))),
+                    );
+                    let ratio = sel(u > 0.0, nl / u, 1.0);
+                    let pr = sel(py > 0.0, py * ratio, 0.0);
+                    let kk = wy[l] * vf[l];
+                    let f = kk * mm * (1.0 + gamma * pr);
+                    terms.pa[l] = scale * f;
+                    terms.pb[l] = -scale * f;
+                }
+            }
+            _ => {}
+        }
+        grad_block(p, &cls, &vf, &terms, wts, Some(coef), sq, grads, off, len);
+    }
+}
+
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
+fn from_p_simd<Lb: Label, const NC: usize>(
+    ctx: &SoftmaxCtx<'_>,
+    lab: &[Lb],
+    s0: usize,
+    s1: usize,
+    grads: &mut [&mut [f32]],
+    coef: &[[f32; 2]],
+) {
+    from_p_body::<Lb, NC>(ctx, lab, s0, s1, grads, coef)
+}
+
+/// See [`from_p_body`].
+pub(crate) fn grad_from_p<Lb: Label>(
+    ctx: &SoftmaxCtx<'_>,
+    lab: &[Lb],
+    s0: usize,
+    s1: usize,
+    grads: &mut [&mut [f32]],
+    coef: &[[f32; 2]],
+) {
+    macro_rules! go {
+        ($nc:literal) => {
+            if super::simd_enabled() {
+                from_p_simd::<Lb, $nc>(ctx, lab, s0, s1, grads, coef)
+            } else {
+                from_p_body::<Lb, $nc>(ctx, lab, s0, s1, grads, coef)
+            }
+        };
+    }
+    match ctx.classes {
+        4 => go!(4),
+        _ => go!(0),
+    }
+}
+
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
 #[allow(clippy::too_many_arguments)]
-fn unit_simd<Lb: Label>(
+fn unit_simd<Lb: Label, const NC: usize>(
     ctx: &SoftmaxCtx<'_>,
     x: &[f32],
     lab: &[Lb],
     s0: usize,
     s1: usize,
     grads: Option<&mut [&mut [f32]]>,
-    coef: Option<&[[f32; 2]]>,
     losses: Option<&mut [f32]>,
 ) -> SoftmaxOut {
-    unit_body::<Lb>(ctx, x, lab, s0, s1, grads, coef, losses)
+    unit_body::<Lb, NC>(ctx, x, lab, s0, s1, grads, losses)
 }
 
 /// Processes pixels `s0..s1` of one image: `x` is the image's `C×S` logits, `lab` its `S`
-/// labels, `grads` (when given) the `C` gradient pieces for those pixels, `coef` the
-/// image's per-class Dice-type gradient coefficients `[∂L/∂Σpt, ∂L/∂Σp]`, `losses` (when
-/// given) receives the pixel term of each pixel.
+/// labels, `grads` (when given) the `C` gradient pieces for those pixels, which receive the
+/// pixel term's gradient (or, with [`SoftmaxCtx::store_p`], the probabilities), `losses`
+/// (when given) receives the pixel term of each pixel.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn unit<Lb: Label>(
     ctx: &SoftmaxCtx<'_>,
@@ -357,12 +600,19 @@ pub(crate) fn unit<Lb: Label>(
     s0: usize,
     s1: usize,
     grads: Option<&mut [&mut [f32]]>,
-    coef: Option<&[[f32; 2]]>,
     losses: Option<&mut [f32]>,
 ) -> SoftmaxOut {
-    if super::simd_enabled() {
-        unit_simd::<Lb>(ctx, x, lab, s0, s1, grads, coef, losses)
-    } else {
-        unit_body::<Lb>(ctx, x, lab, s0, s1, grads, coef, losses)
+    macro_rules! go {
+        ($nc:literal) => {
+            if super::simd_enabled() {
+                unit_simd::<Lb, $nc>(ctx, x, lab, s0, s1, grads, losses)
+            } else {
+                unit_body::<Lb, $nc>(ctx, x, lab, s0, s1, grads, losses)
+            }
+        };
+    }
+    match ctx.classes {
+        4 => go!(4),
+        _ => go!(0),
     }
 }
