@@ -3,8 +3,8 @@
 //!
 //! Passes: pixel-only losses make one pass (loss and gradient together); Dice-type losses
 //! make two, the first computing the overlap sums (and, for combined losses, the pixel
-//! term's loss and, when the gradient is wanted, its gradient), the second adding the Dice
-//! part of the gradient.
+//! term's loss and, for a focal term when the gradient is wanted, its gradient), the
+//! second writing the gradient (adding the Dice part to the stored focal gradient).
 //!
 //! Errors and `grad`: on error `grad` holds no partial result. Errors found before the pass
 //! (buffer lengths, target kind, configuration, shape) leave it untouched; errors found in
@@ -261,10 +261,10 @@ fn run_sigmoid<T: SigmoidTerm>(
             Ok(parts.iter().map(|p| p.0).sum::<f64>() * pix_scale)
         }
         Some((spec, weight)) => {
-            // A pixel term writes its gradient in pass 1; pure Dice-type losses write
-            // nothing there (a compile-time choice through `T::PIXEL`).
+            // A focal term writes its gradient in pass 1 (`T::STORE_GRAD`, a compile-time
+            // choice); BCE and pure Dice-type losses write nothing there.
             let slices = match grad.as_deref_mut() {
-                Some(g) if T::PIXEL => Some(sigmoid_slices(g, s)),
+                Some(g) if T::STORE_GRAD => Some(sigmoid_slices(g, s)),
                 _ => None,
             };
             let parts = run_units(units, slices, |u, g| {

@@ -25,9 +25,12 @@ pub(crate) fn parts(x: f32) -> (f32, f32, f32, f32, f32) {
 
 /// A per-element loss term of a sigmoid loss.
 pub(crate) trait SigmoidTerm: Sync {
-    /// Whether there is a pixel term at all (`false` only for [`NoTerm`]): decides at compile
-    /// time whether pass 1 of a Dice-type loss writes the pixel gradient for pass 2 to add to.
-    const PIXEL: bool = true;
+    /// Whether pass 1 of a Dice-type loss stores this term's gradient in `grad` for pass 2 to
+    /// add to (a compile-time choice). Worth it where the term costs more to evaluate again
+    /// than the extra write and read of `grad` (the focal terms: measured faster); BCE is
+    /// cheaper to recompute in pass 2 (measured: storing it made Dice+BCE slower), and
+    /// [`NoTerm`] has no gradient to store.
+    const STORE_GRAD: bool = false;
     /// Parameters of one channel.
     type Row: Copy + Send + Sync;
     /// The parameters of channel `c`.
@@ -54,7 +57,6 @@ fn bad(x: f32, t: f32) -> f32 {
 pub(crate) struct NoTerm;
 
 impl SigmoidTerm for NoTerm {
-    const PIXEL: bool = false;
     type Row = ();
     fn row(&self, _c: usize) {}
     #[inline(always)]
@@ -207,6 +209,7 @@ impl FocalTerm {
 pub(crate) struct Focal<P>(pub FocalTerm, pub std::marker::PhantomData<P>);
 
 impl SigmoidTerm for Focal<FocalReal> {
+    const STORE_GRAD: bool = true;
     type Row = (f32, f32, f32);
     fn row(&self, c: usize) -> Self::Row {
         self.0.row_of(c)
@@ -233,6 +236,7 @@ impl SigmoidTerm for Focal<FocalReal> {
 }
 
 impl<const K: u32> SigmoidTerm for Focal<FocalInt<K>> {
+    const STORE_GRAD: bool = true;
     type Row = (f32, f32, f32);
     fn row(&self, c: usize) -> Self::Row {
         self.0.row_of(c)
@@ -400,9 +404,10 @@ fn pass1_step<T: SigmoidTerm, const WRITE: bool>(
 
 /// Pass 1 of a Dice-type loss: `[Σ loss, Σ p t, Σ p (or p²), Σ t (or t²), bad inputs]`,
 /// the last a count of non-finite logits and targets outside `[0, 1]` (checked on the way;
-/// on a bad input the caller discards `g`). With `g` (a combined loss whose gradient is
-/// wanted) it also writes the pixel term's gradient `scale·∂pix/∂x`, to which pass 2 adds
-/// the Dice part, so pass 2 need not evaluate the pixel term again.
+/// on a bad input the caller discards `g`). With `g` (given for a term with
+/// [`SigmoidTerm::STORE_GRAD`] when the gradient is wanted) it also writes the pixel term's
+/// gradient `scale·∂pix/∂x`, to which pass 2 adds the Dice part, so pass 2 need not
+/// evaluate the pixel term again.
 #[inline(always)]
 fn pass1_unit_body<T: SigmoidTerm>(
     row: T::Row,
@@ -489,26 +494,30 @@ pub(crate) fn pass1_unit<T: SigmoidTerm>(
 #[inline(always)]
 fn pass2_step<T: SigmoidTerm>(
     row: T::Row,
-    [ca, cb, sq, zero]: [f32; 4],
+    [ca, cb, sq, scale]: [f32; 4],
     xc: &[f32],
     tc: &[f32],
     gc: &mut [f32],
     n: usize,
 ) {
     for l in 0..n {
-        let (p, q) = T::pq(row, xc[l], tc[l]);
-        let dp = ca.mul_add(tc[l], cb * sq.mul_add(2.0 * p - 1.0, 1.0));
-        // With a pixel term `gc` holds `scale·∂pix/∂x` from pass 1, the same rounded value
-        // the fused `fma(dp·p, q, scale·∂pix/∂x)` used to add; without one it is `scale·0`
-        // (`zero`), kept as the addend so that the sign of a zero gradient stays as it was.
-        let base = if T::PIXEL { gc[l] } else { zero };
-        gc[l] = (dp * p).mul_add(q, base);
+        if T::STORE_GRAD {
+            // `gc` holds `scale·∂pix/∂x` from pass 1: the same rounded value as evaluating
+            // the term here, so the result is bit for bit that of the branch below.
+            let (p, q) = T::pq(row, xc[l], tc[l]);
+            let dp = ca.mul_add(tc[l], cb * sq.mul_add(2.0 * p - 1.0, 1.0));
+            gc[l] = (dp * p).mul_add(q, gc[l]);
+        } else {
+            let (_, d, p, q) = T::eval(row, xc[l], tc[l]);
+            let dp = ca.mul_add(tc[l], cb * sq.mul_add(2.0 * p - 1.0, 1.0));
+            gc[l] = (dp * p).mul_add(q, scale * d);
+        }
     }
 }
 
-/// Pass 2 of a Dice-type loss: `g = scale·∂pix/∂x + (A t + B·(1 or 2p))·σ(x)σ(-x)`, where
-/// the first term is already in `g` (written by pass 1) when there is a pixel term; only
-/// `σ(±x)` are evaluated here.
+/// Pass 2 of a Dice-type loss: `g = scale·∂pix/∂x + (A t + B·(1 or 2p))·σ(x)σ(-x)`. With
+/// [`SigmoidTerm::STORE_GRAD`] the first term is already in `g` (written by pass 1) and only
+/// `σ(±x)` are evaluated here; otherwise the term is evaluated again.
 #[inline(always)]
 fn pass2_unit_body<T: SigmoidTerm>(
     row: T::Row,
@@ -521,7 +530,6 @@ fn pass2_unit_body<T: SigmoidTerm>(
 ) {
     let [ca, cb] = coef;
     let sq = sel(squared, 1.0, 0.0);
-    let zero = scale * 0.0;
     let full = x.len() / LANES * LANES;
     let (xh, xt) = x.split_at(full);
     let (th, tt) = t.split_at(full);
@@ -531,9 +539,9 @@ fn pass2_unit_body<T: SigmoidTerm>(
         .zip(th.chunks_exact(LANES))
         .zip(gh.chunks_exact_mut(LANES))
     {
-        pass2_step::<T>(row, [ca, cb, sq, zero], xc, tc, gc, LANES);
+        pass2_step::<T>(row, [ca, cb, sq, scale], xc, tc, gc, LANES);
     }
-    pass2_step::<T>(row, [ca, cb, sq, zero], xt, tt, gt, xt.len());
+    pass2_step::<T>(row, [ca, cb, sq, scale], xt, tt, gt, xt.len());
 }
 
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
