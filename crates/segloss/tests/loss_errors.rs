@@ -1,5 +1,9 @@
-//! Bad input gets a typed error naming the input, never a panic or NaN, and leaves the
-//! gradient buffer untouched.
+//! Bad input gets a typed error naming the input, never a panic or NaN.
+//!
+//! Contract: on error `grad` holds no partial result: errors found before the pass (buffer
+//! lengths, target kind, configuration, shape) leave it untouched; errors found in the
+//! values during the pass (a non-finite logit, a label >= C, a target outside [0, 1]) leave
+//! it filled with zeros.
 
 use segloss::loss::*;
 use segloss::{Error, Shape};
@@ -7,18 +11,121 @@ use segloss::{Error, Shape};
 const SENTINEL: f32 = 12345.0;
 
 /// Runs `forward` with a sentinel-filled gradient, returns the error and checks that the
-/// gradient was not written.
+/// gradient holds no partial result: all sentinel (untouched) or all zero (cleared).
 fn fails(loss: &dyn Loss, x: &[f32], t: Targets<'_>, shape: &Shape) -> Error {
+    let (e, g) = fails_with_grad(loss, x, t, shape);
+    assert!(
+        g.iter().all(|&v| v == SENTINEL) || g.iter().all(|&v| v == 0.0),
+        "{}: grad holds a partial result after the error",
+        loss.name()
+    );
+    e
+}
+
+/// Runs `forward` with a sentinel-filled gradient; returns the error and the gradient.
+fn fails_with_grad(loss: &dyn Loss, x: &[f32], t: Targets<'_>, shape: &Shape) -> (Error, Vec<f32>) {
     let mut g = vec![SENTINEL; shape.len()];
     let e = loss
         .forward(x, t, shape, Some(&mut g))
         .expect_err("bad input must fail");
+    (e, g)
+}
+
+/// Which of the two allowed states an error leaves `grad` in: a length error is found
+/// before the pass (sentinel kept); a bad value found during the pass clears all of it,
+/// including the units that the pass completed before and after the bad one.
+#[test]
+fn grad_is_untouched_before_the_pass_and_zeroed_after_a_bad_value() {
+    let bce = BceConfig::new().init().unwrap();
+    let small = Shape::new(&[1, 1, 4]).unwrap();
+    let mut g = vec![SENTINEL; 4];
+    let e = bce
+        .forward(&[0.0; 3], Targets::Dense(&[0.0; 4]), &small, Some(&mut g))
+        .unwrap_err();
     assert!(
-        g.iter().all(|&v| v == SENTINEL),
-        "{}: grad written before the error",
-        loss.name()
+        matches!(
+            e,
+            Error::LengthMismatch {
+                input: "logits",
+                ..
+            }
+        ),
+        "{e}"
     );
-    e
+    assert!(g.iter().all(|&v| v == SENTINEL), "length error wrote grad");
+
+    // 2 rows of 70 000: three sigmoid units per row (32 768 each), six in all; the bad
+    // value is the very last element, in the last unit.
+    let shape = Shape::new(&[2, 1, 70_000]).unwrap();
+    let n = shape.len();
+    let t: Vec<f32> = (0..n).map(|i| (i % 7 == 0) as u8 as f32).collect();
+    let mut x: Vec<f32> = (0..n).map(|i| (i % 13) as f32 - 6.0).collect();
+    x[n - 1] = f32::NAN;
+    let losses: Vec<Box<dyn Loss>> = vec![
+        Box::new(BceConfig::new().init().unwrap()),
+        Box::new(FocalConfig::new().init().unwrap()),
+        Box::new(FocalConfig::new().with_gamma(1.5).init().unwrap()),
+        Box::new(DiceConfig::new().init().unwrap()),
+        Box::new(DiceFocalConfig::new().init().unwrap()),
+        Box::new(DiceCeConfig::new().init().unwrap()),
+    ];
+    for l in &losses {
+        let (e, g) = fails_with_grad(l.as_ref(), &x, Targets::Dense(&t), &shape);
+        assert!(
+            matches!(
+                e,
+                Error::NonFinite {
+                    input: "logits",
+                    index,
+                    ..
+                } if index == n - 1
+            ),
+            "{}: {e}",
+            l.name()
+        );
+        assert!(
+            g.iter().all(|&v| v.to_bits() == 0),
+            "{}: grad not all +0.0 after a bad logit",
+            l.name()
+        );
+        // Without a gradient buffer the same error.
+        let e = l.forward(&x, Targets::Dense(&t), &shape, None).unwrap_err();
+        assert!(matches!(e, Error::NonFinite { .. }), "{}: {e}", l.name());
+    }
+    // A bad target in the first unit, the same way.
+    x[n - 1] = 0.5;
+    let mut t2 = t.clone();
+    t2[3] = 1.5;
+    for l in &losses {
+        let (e, g) = fails_with_grad(l.as_ref(), &x, Targets::Dense(&t2), &shape);
+        assert!(
+            matches!(
+                e,
+                Error::OutOfRange {
+                    input: "targets",
+                    index: 3,
+                    ..
+                }
+            ),
+            "{}: {e}",
+            l.name()
+        );
+        assert!(
+            g.iter().all(|&v| v.to_bits() == 0),
+            "{}: grad not zeroed",
+            l.name()
+        );
+        // And the good input afterwards gives a finite result in the same buffer.
+        let mut g = g;
+        let v = l
+            .forward(&x, Targets::Dense(&t), &shape, Some(&mut g))
+            .unwrap();
+        assert!(
+            v.is_finite() && g.iter().all(|v| v.is_finite()),
+            "{}",
+            l.name()
+        );
+    }
 }
 
 #[test]

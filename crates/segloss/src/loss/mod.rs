@@ -91,7 +91,13 @@ pub trait Loss {
     /// # Errors
     /// A typed [`crate::Error`] for a buffer that does not match `shape`, a target of the
     /// wrong kind for this loss, a label `≥ C` (other than the ignore label), a dense target
-    /// outside `[0, 1]` or a non-finite logit. On error nothing has been written to `grad`.
+    /// outside `[0, 1]` or a non-finite logit.
+    ///
+    /// On error `grad` holds no partial result: errors found before the pass (buffer
+    /// lengths, target kind, configuration, shape) leave it untouched; errors found in the
+    /// values during the pass (a non-finite logit, a label `>= C`, a target outside
+    /// `[0, 1]`) leave it filled with zeros. (Checking the values inside the kernel's pass
+    /// instead of in a read-only pass of their own saves a full pass over the inputs.)
     fn forward(
         &self,
         logits: &[f32],

@@ -2,9 +2,17 @@
 //! batch: checks the inputs, splits the work into units, combines partial sums in order.
 //!
 //! Passes: pixel-only losses make one pass (loss and gradient together); Dice-type losses
-//! make two, the first computing the overlap sums (and the pixel term's loss for combined
-//! losses) and writing nothing, the second writing the gradient. Input checks run before
-//! either, so an error never leaves a partly written gradient.
+//! make two, the first computing the overlap sums (and, for combined losses, the pixel
+//! term's loss and, for a focal term when the gradient is wanted, its gradient), the
+//! second writing the gradient (adding the Dice part to the stored focal gradient).
+//!
+//! Errors and `grad`: on error `grad` holds no partial result. Errors found before the pass
+//! (buffer lengths, target kind, configuration, shape) leave it untouched; errors found in
+//! the values during the pass (a non-finite logit, a label `>= C`, a target outside
+//! `[0, 1]`) leave it filled with zeros. The sigmoid passes count bad values on the way
+//! instead of checking them in a pass of their own; when the count is not zero the
+//! read-only checks of [`validate`] run to name the first bad position, and
+//! [`zero_on_error`] clears whatever the pass wrote.
 
 use super::sigmoid::{self, BceTerm, Focal, FocalInt, FocalReal, FocalTerm, NoTerm, SigmoidTerm};
 use super::softmax::{self, SoftmaxCtx, SoftmaxPixel};
@@ -151,10 +159,7 @@ pub(crate) fn run(
                 });
             };
             shape.check_len(plan.op, "targets", t.len())?;
-            // Dice-type plans check the inputs inside their first pass, which writes nothing.
-            if plan.region.is_none() {
-                validate::dense_inputs(plan.op, logits, t)?;
-            }
+            // The values are checked inside the passes (see the module docs).
             with_sigmoid_term!(plan, term => run_sigmoid(term, plan, logits, t, shape, grad))
         }
         Activation::Softmax => {
@@ -193,6 +198,26 @@ pub(crate) fn run(
     }
 }
 
+/// For an error found in the values during a pass: runs `check` (a read-only check that
+/// names the first bad position) and, if it fails, fills the whole of `grad` with zeros so
+/// that no partial result is left, then returns the error. If `check` passes, `grad` is
+/// left as the pass wrote it and `Ok` is returned.
+///
+/// # Errors
+/// The error of `check`.
+pub(crate) fn zero_on_error(
+    grad: Option<&mut [f32]>,
+    check: impl FnOnce() -> Result<()>,
+) -> Result<()> {
+    let res = check();
+    if res.is_err()
+        && let Some(g) = grad
+    {
+        g.fill(0.0);
+    }
+    res
+}
+
 /// Splits `grad` (rows of `S`) into the sigmoid units, in unit order.
 fn sigmoid_slices(grad: &mut [f32], s: usize) -> Vec<&mut [f32]> {
     grad.chunks_mut(s)
@@ -206,7 +231,7 @@ fn run_sigmoid<T: SigmoidTerm>(
     x: &[f32],
     t: &[f32],
     shape: &Shape,
-    grad: Option<&mut [f32]>,
+    mut grad: Option<&mut [f32]>,
 ) -> Result<f64> {
     let (nb, nc, s) = (shape.batch(), shape.channels(), shape.spatial_len());
     let rows = nb * nc;
@@ -225,21 +250,38 @@ fn run_sigmoid<T: SigmoidTerm>(
     let pix_scale = plan.pixel_weight / pix_norm;
     match plan.region {
         None => {
-            let slices = grad.map(|g| sigmoid_slices(g, s));
+            let slices = grad.as_deref_mut().map(|g| sigmoid_slices(g, s));
             let parts = run_units(units, slices, |u, g| {
                 let (r, a, b) = range(u);
                 sigmoid::pixel_unit::<T>(term.row(r % nc), &x[a..b], &t[a..b], g, pix_scale as f32)
             });
-            Ok(parts.iter().sum::<f64>() * pix_scale)
+            if parts.iter().any(|p| p.1 != 0.0) {
+                zero_on_error(grad, || validate::dense_inputs(plan.op, x, t))?;
+            }
+            Ok(parts.iter().map(|p| p.0).sum::<f64>() * pix_scale)
         }
         Some((spec, weight)) => {
-            let parts = run_units(units, None::<Vec<()>>, |u, _| {
+            // A focal term writes its gradient in pass 1 (`T::STORE_GRAD`, a compile-time
+            // choice); BCE and pure Dice-type losses write nothing there.
+            let slices = match grad.as_deref_mut() {
+                Some(g) if T::STORE_GRAD => Some(sigmoid_slices(g, s)),
+                _ => None,
+            };
+            let parts = run_units(units, slices, |u, g| {
                 let (r, a, b) = range(u);
-                sigmoid::pass1_unit::<T>(term.row(r % nc), &x[a..b], &t[a..b], spec.squared)
+                sigmoid::pass1_unit::<T>(
+                    term.row(r % nc),
+                    &x[a..b],
+                    &t[a..b],
+                    g,
+                    pix_scale as f32,
+                    spec.squared,
+                )
             });
             if parts.iter().any(|p| p[4] != 0.0) {
-                validate::logits(plan.op, x)?;
-                validate::dense_targets(plan.op, t)?;
+                zero_on_error(grad.as_deref_mut(), || {
+                    validate::dense_inputs(plan.op, x, t)
+                })?;
             }
             let mut sums = vec![[0f64; 3]; rows];
             let mut pix = 0f64;

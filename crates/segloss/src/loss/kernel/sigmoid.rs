@@ -25,12 +25,32 @@ pub(crate) fn parts(x: f32) -> (f32, f32, f32, f32, f32) {
 
 /// A per-element loss term of a sigmoid loss.
 pub(crate) trait SigmoidTerm: Sync {
+    /// Whether pass 1 of a Dice-type loss stores this term's gradient in `grad` for pass 2 to
+    /// add to (a compile-time choice). Worth it where the term costs more to evaluate again
+    /// than the extra write and read of `grad` (the focal terms: measured faster); BCE is
+    /// cheaper to recompute in pass 2 (measured: storing it made Dice+BCE slower), and
+    /// [`NoTerm`] has no gradient to store.
+    const STORE_GRAD: bool = false;
     /// Parameters of one channel.
     type Row: Copy + Send + Sync;
     /// The parameters of channel `c`.
     fn row(&self, c: usize) -> Self::Row;
     /// `(loss, ∂loss/∂x, σ(x), σ(-x))` for one element.
     fn eval(row: Self::Row, x: f32, t: f32) -> (f32, f32, f32, f32);
+    /// `(σ(x), σ(-x))` bit for bit as [`SigmoidTerm::eval`] returns them, without the rest of
+    /// the term (pass 2 of a Dice-type loss needs only these).
+    #[inline(always)]
+    fn pq(_row: Self::Row, x: f32, _t: f32) -> (f32, f32) {
+        let (a, b, ..) = parts(x);
+        (a, b)
+    }
+}
+
+/// 1 for an element that fails the input check (a non-finite logit, or a target outside
+/// `[0, 1]` or NaN), else 0: counted in a lane accumulator by the passes that check on the way.
+#[inline(always)]
+fn bad(x: f32, t: f32) -> f32 {
+    sel(x.abs() <= f32::MAX && (0.0..=1.0).contains(&t), 0.0, 1.0)
 }
 
 /// No pixel term (pure Dice-type losses).
@@ -105,14 +125,23 @@ const TINY: f32 = f32::from_bits(0x1f80_0000);
 /// `2^64`, the scaling factor (exact: a power of two).
 const HUGE: f32 = f32::from_bits(0x5f80_0000);
 
-/// The parts of a focal element: `(σ(x), σ(-x), e, l, BCE, den, w_big = 0, σσ/q)`.
-///
-/// One division serves both `σ(|x|) = 1/u` (`u = 1 + e`) and `σσ/q = e/(u·den)`:
-/// `inv = 1/(u·d)`, then `σ(|x|) = d·inv` and `σσ/q = e·f·inv`, where `d = den·f` with
-/// `f = 2^64` when `den < 2^-64` (so `inv` stays finite for tiny soft targets) and `d = 1`
-/// when `w_big = 0` (where `e/den` is exactly 1, and `0/0` once `e` underflows).
+/// The intermediate values of a focal element up to `σ(±x)`; see [`focal_common`].
+struct FocalSig {
+    e: f32,
+    u: f32,
+    den: f32,
+    big_zero: bool,
+    f: f32,
+    inv: f32,
+    r: f32,
+    a: f32,
+    b: f32,
+}
+
+/// The first half of [`focal_common`]: `σ(±x)` as the focal term computes them (through
+/// the shared division `1/(u·d)`, which can differ from `1/(1 + e)` in the last bit).
 #[inline(always)]
-fn focal_common(x: f32, t: f32) -> (f32, f32, f32, f32, f32, f32, bool, f32) {
+fn focal_sig(x: f32, t: f32) -> FocalSig {
     let e = exp(-x.abs());
     let u = 1.0 + e;
     let pos = x >= 0.0;
@@ -125,8 +154,38 @@ fn focal_common(x: f32, t: f32) -> (f32, f32, f32, f32, f32, f32, bool, f32) {
     let inv = 1.0 / (u * d);
     let r = d * inv;
     let er = e * r;
-    let a = sel(pos, r, er);
-    let b = sel(pos, er, r);
+    FocalSig {
+        e,
+        u,
+        den,
+        big_zero,
+        f,
+        inv,
+        r,
+        a: sel(pos, r, er),
+        b: sel(pos, er, r),
+    }
+}
+
+/// The parts of a focal element: `(σ(x), σ(-x), e, l, BCE, den, w_big = 0, σσ/q)`.
+///
+/// One division serves both `σ(|x|) = 1/u` (`u = 1 + e`) and `σσ/q = e/(u·den)`:
+/// `inv = 1/(u·d)`, then `σ(|x|) = d·inv` and `σσ/q = e·f·inv`, where `d = den·f` with
+/// `f = 2^64` when `den < 2^-64` (so `inv` stays finite for tiny soft targets) and `d = 1`
+/// when `w_big = 0` (where `e/den` is exactly 1, and `0/0` once `e` underflows).
+#[inline(always)]
+fn focal_common(x: f32, t: f32) -> (f32, f32, f32, f32, f32, f32, bool, f32) {
+    let FocalSig {
+        e,
+        u,
+        den,
+        big_zero,
+        f,
+        inv,
+        r,
+        a,
+        b,
+    } = focal_sig(x, t);
     let l = ln_1p_unit_recip(e, u, r);
     let sp_pos = sel(x > 0.0, x, 0.0) + l;
     let sp_neg = sel(x < 0.0, -x, 0.0) + l;
@@ -150,9 +209,15 @@ impl FocalTerm {
 pub(crate) struct Focal<P>(pub FocalTerm, pub std::marker::PhantomData<P>);
 
 impl SigmoidTerm for Focal<FocalReal> {
+    const STORE_GRAD: bool = true;
     type Row = (f32, f32, f32);
     fn row(&self, c: usize) -> Self::Row {
         self.0.row_of(c)
+    }
+    #[inline(always)]
+    fn pq(_row: Self::Row, x: f32, t: f32) -> (f32, f32) {
+        let s = focal_sig(x, t);
+        (s.a, s.b)
     }
     #[inline(always)]
     fn eval((gamma, ap, an): Self::Row, x: f32, t: f32) -> (f32, f32, f32, f32) {
@@ -171,9 +236,15 @@ impl SigmoidTerm for Focal<FocalReal> {
 }
 
 impl<const K: u32> SigmoidTerm for Focal<FocalInt<K>> {
+    const STORE_GRAD: bool = true;
     type Row = (f32, f32, f32);
     fn row(&self, c: usize) -> Self::Row {
         self.0.row_of(c)
+    }
+    #[inline(always)]
+    fn pq(_row: Self::Row, x: f32, t: f32) -> (f32, f32) {
+        let s = focal_sig(x, t);
+        (s.a, s.b)
     }
     #[inline(always)]
     fn eval((_gamma, ap, an): Self::Row, x: f32, t: f32) -> (f32, f32, f32, f32) {
@@ -207,7 +278,10 @@ fn pad(src: &[f32]) -> [f32; LANES] {
     out
 }
 
-/// Pixel loss only: returns `Σ loss`, writes `scale·∂loss/∂x` into `g` when given.
+/// Pixel loss only: returns `(Σ loss, bad inputs)` and writes `scale·∂loss/∂x` into `g`
+/// when given. The second value counts non-finite logits and targets outside `[0, 1]`
+/// (checked on the way, in the same pass: on a bad input the caller discards `g`); it only
+/// matters whether it is 0, which the `f32` lanes keep exactly (a count never returns to 0).
 #[inline(always)]
 fn pixel_unit_body<T: SigmoidTerm>(
     row: T::Row,
@@ -215,8 +289,9 @@ fn pixel_unit_body<T: SigmoidTerm>(
     t: &[f32],
     g: Option<&mut [f32]>,
     scale: f32,
-) -> f64 {
+) -> (f64, f64) {
     let mut acc = [0f32; LANES];
+    let mut nbad = [0f32; LANES];
     let mut total = 0f64;
     let full = x.len() / LANES * LANES;
     let (xh, xt) = x.split_at(full);
@@ -232,6 +307,7 @@ fn pixel_unit_body<T: SigmoidTerm>(
             {
                 for l in 0..LANES {
                     let (lo, d, _, _) = T::eval(row, xc[l], tc[l]);
+                    nbad[l] += bad(xc[l], tc[l]);
                     acc[l] += lo;
                     gc[l] = scale * d;
                 }
@@ -242,6 +318,7 @@ fn pixel_unit_body<T: SigmoidTerm>(
             let (xp, tp) = (pad(xt), pad(tt));
             for l in 0..xt.len() {
                 let (lo, d, _, _) = T::eval(row, xp[l], tp[l]);
+                nbad[l] += bad(xp[l], tp[l]);
                 acc[l] += lo;
                 gt[l] = scale * d;
             }
@@ -253,6 +330,7 @@ fn pixel_unit_body<T: SigmoidTerm>(
                 .enumerate()
             {
                 for l in 0..LANES {
+                    nbad[l] += bad(xc[l], tc[l]);
                     acc[l] += T::eval(row, xc[l], tc[l]).0;
                 }
                 if k % FOLD == FOLD - 1 {
@@ -260,11 +338,12 @@ fn pixel_unit_body<T: SigmoidTerm>(
                 }
             }
             for l in 0..xt.len() {
+                nbad[l] += bad(xt[l], tt[l]);
                 acc[l] += T::eval(row, xt[l], tt[l]).0;
             }
         }
     }
-    total + fold(&mut acc)
+    (total + fold(&mut acc), fold(&mut nbad))
 }
 
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
@@ -274,7 +353,7 @@ fn pixel_unit_simd<T: SigmoidTerm>(
     t: &[f32],
     g: Option<&mut [f32]>,
     scale: f32,
-) -> f64 {
+) -> (f64, f64) {
     pixel_unit_body::<T>(row, x, t, g, scale)
 }
 
@@ -285,7 +364,7 @@ pub(crate) fn pixel_unit<T: SigmoidTerm>(
     t: &[f32],
     g: Option<&mut [f32]>,
     scale: f32,
-) -> f64 {
+) -> (f64, f64) {
     if super::simd_enabled() {
         pixel_unit_simd::<T>(row, x, t, g, scale)
     } else {
@@ -293,25 +372,28 @@ pub(crate) fn pixel_unit<T: SigmoidTerm>(
     }
 }
 
+/// One block of pass 1; with `WRITE`, also stores `scale·∂pix/∂x` into `gc`.
 #[inline(always)]
-fn pass1_step<T: SigmoidTerm>(
+#[allow(clippy::too_many_arguments)]
+fn pass1_step<T: SigmoidTerm, const WRITE: bool>(
     row: T::Row,
     sq: f32,
+    scale: f32,
     acc: &mut [[f32; LANES]; 5],
     xc: &[f32],
     tc: &[f32],
+    gc: &mut [f32],
     n: usize,
 ) {
     for l in 0..n {
-        let (lo, _, p, _) = T::eval(row, xc[l], tc[l]);
+        let (lo, d, p, _) = T::eval(row, xc[l], tc[l]);
         let tv = tc[l];
-        // Input check on the way: a NaN logit or target makes p or t NaN, which the
-        // finite test on the fifth accumulator catches; out-of-range targets count there too.
-        acc[4][l] += sel(
-            xc[l].abs() <= f32::MAX && (0.0..=1.0).contains(&tv),
-            0.0,
-            1.0,
-        );
+        if WRITE {
+            gc[l] = scale * d;
+        }
+        // Input check on the way: a NaN logit or target, an infinite logit or a target
+        // outside [0, 1] counts in the fifth accumulator.
+        acc[4][l] += bad(xc[l], tv);
         acc[0][l] += lo;
         acc[1][l] = p.mul_add(tv, acc[1][l]);
         // p or p² without a branch: p·(1 + sq·(p − 1)).
@@ -321,29 +403,60 @@ fn pass1_step<T: SigmoidTerm>(
 }
 
 /// Pass 1 of a Dice-type loss: `[Σ loss, Σ p t, Σ p (or p²), Σ t (or t²), bad inputs]`,
-/// the last a count of non-finite logits and targets outside `[0, 1]` (checked on the way,
-/// since this pass writes nothing).
+/// the last a count of non-finite logits and targets outside `[0, 1]` (checked on the way;
+/// on a bad input the caller discards `g`). With `g` (given for a term with
+/// [`SigmoidTerm::STORE_GRAD`] when the gradient is wanted) it also writes the pixel term's
+/// gradient `scale·∂pix/∂x`, to which pass 2 adds the Dice part, so pass 2 need not
+/// evaluate the pixel term again.
 #[inline(always)]
-fn pass1_unit_body<T: SigmoidTerm>(row: T::Row, x: &[f32], t: &[f32], squared: bool) -> [f64; 5] {
+fn pass1_unit_body<T: SigmoidTerm>(
+    row: T::Row,
+    x: &[f32],
+    t: &[f32],
+    g: Option<&mut [f32]>,
+    scale: f32,
+    squared: bool,
+) -> [f64; 5] {
     let mut acc = [[0f32; LANES]; 5];
     let mut total = [0f64; 5];
     let full = x.len() / LANES * LANES;
     let (xh, xt) = x.split_at(full);
     let (th, tt) = t.split_at(full);
     let sq = sel(squared, 1.0, 0.0);
-    for (k, (xc, tc)) in xh
-        .chunks_exact(LANES)
-        .zip(th.chunks_exact(LANES))
-        .enumerate()
-    {
-        pass1_step::<T>(row, sq, &mut acc, xc, tc, LANES);
-        if k % FOLD == FOLD - 1 {
-            for i in 0..5 {
-                total[i] += fold(&mut acc[i]);
+    match g {
+        Some(g) => {
+            let (gh, gt) = g.split_at_mut(full);
+            for (k, ((xc, tc), gc)) in xh
+                .chunks_exact(LANES)
+                .zip(th.chunks_exact(LANES))
+                .zip(gh.chunks_exact_mut(LANES))
+                .enumerate()
+            {
+                pass1_step::<T, true>(row, sq, scale, &mut acc, xc, tc, gc, LANES);
+                if k % FOLD == FOLD - 1 {
+                    for i in 0..5 {
+                        total[i] += fold(&mut acc[i]);
+                    }
+                }
             }
+            pass1_step::<T, true>(row, sq, scale, &mut acc, xt, tt, gt, xt.len());
+        }
+        None => {
+            for (k, (xc, tc)) in xh
+                .chunks_exact(LANES)
+                .zip(th.chunks_exact(LANES))
+                .enumerate()
+            {
+                pass1_step::<T, false>(row, sq, scale, &mut acc, xc, tc, &mut [], LANES);
+                if k % FOLD == FOLD - 1 {
+                    for i in 0..5 {
+                        total[i] += fold(&mut acc[i]);
+                    }
+                }
+            }
+            pass1_step::<T, false>(row, sq, scale, &mut acc, xt, tt, &mut [], xt.len());
         }
     }
-    pass1_step::<T>(row, sq, &mut acc, xt, tt, xt.len());
     for i in 0..5 {
         total[i] += fold(&mut acc[i]);
     }
@@ -351,8 +464,15 @@ fn pass1_unit_body<T: SigmoidTerm>(row: T::Row, x: &[f32], t: &[f32], squared: b
 }
 
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
-fn pass1_unit_simd<T: SigmoidTerm>(row: T::Row, x: &[f32], t: &[f32], squared: bool) -> [f64; 5] {
-    pass1_unit_body::<T>(row, x, t, squared)
+fn pass1_unit_simd<T: SigmoidTerm>(
+    row: T::Row,
+    x: &[f32],
+    t: &[f32],
+    g: Option<&mut [f32]>,
+    scale: f32,
+    squared: bool,
+) -> [f64; 5] {
+    pass1_unit_body::<T>(row, x, t, g, scale, squared)
 }
 
 /// See [`pass1_unit_body`].
@@ -360,12 +480,14 @@ pub(crate) fn pass1_unit<T: SigmoidTerm>(
     row: T::Row,
     x: &[f32],
     t: &[f32],
+    g: Option<&mut [f32]>,
+    scale: f32,
     squared: bool,
 ) -> [f64; 5] {
     if super::simd_enabled() {
-        pass1_unit_simd::<T>(row, x, t, squared)
+        pass1_unit_simd::<T>(row, x, t, g, scale, squared)
     } else {
-        pass1_unit_body::<T>(row, x, t, squared)
+        pass1_unit_body::<T>(row, x, t, g, scale, squared)
     }
 }
 
@@ -379,13 +501,23 @@ fn pass2_step<T: SigmoidTerm>(
     n: usize,
 ) {
     for l in 0..n {
-        let (_, d, p, q) = T::eval(row, xc[l], tc[l]);
-        let dp = ca.mul_add(tc[l], cb * sq.mul_add(2.0 * p - 1.0, 1.0));
-        gc[l] = (dp * p).mul_add(q, scale * d);
+        if T::STORE_GRAD {
+            // `gc` holds `scale·∂pix/∂x` from pass 1: the same rounded value as evaluating
+            // the term here, so the result is bit for bit that of the branch below.
+            let (p, q) = T::pq(row, xc[l], tc[l]);
+            let dp = ca.mul_add(tc[l], cb * sq.mul_add(2.0 * p - 1.0, 1.0));
+            gc[l] = (dp * p).mul_add(q, gc[l]);
+        } else {
+            let (_, d, p, q) = T::eval(row, xc[l], tc[l]);
+            let dp = ca.mul_add(tc[l], cb * sq.mul_add(2.0 * p - 1.0, 1.0));
+            gc[l] = (dp * p).mul_add(q, scale * d);
+        }
     }
 }
 
-/// Pass 2 of a Dice-type loss: `g = scale·∂pix/∂x + (A t + B·(1 or 2p))·σ(x)σ(-x)`.
+/// Pass 2 of a Dice-type loss: `g = scale·∂pix/∂x + (A t + B·(1 or 2p))·σ(x)σ(-x)`. With
+/// [`SigmoidTerm::STORE_GRAD`] the first term is already in `g` (written by pass 1) and only
+/// `σ(±x)` are evaluated here; otherwise the term is evaluated again.
 #[inline(always)]
 fn pass2_unit_body<T: SigmoidTerm>(
     row: T::Row,

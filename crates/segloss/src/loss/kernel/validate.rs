@@ -1,4 +1,13 @@
-//! Input checks, run before anything is written so that an error leaves `grad` untouched.
+//! Read-only input checks that name the first bad position.
+//!
+//! Where they run: the sigmoid kernels count bad values inside their own passes and call
+//! these checks only when the count is not zero, to build the typed error (the pass has
+//! then written part of `grad`, which the driver fills with zeros). Checks run before a
+//! pass that writes leave `grad` untouched. The contract of [`crate::loss::Loss::forward`]:
+//! on error `grad` holds no partial result: errors found before the pass (buffer lengths,
+//! target kind, configuration, shape) leave it untouched; errors found in the values during
+//! the pass (a non-finite logit, a label `>= C`, a target outside `[0, 1]`) leave it filled
+//! with zeros.
 //!
 //! The checks are branch-free reductions over blocks (they vectorise); only when a block
 //! fails is it rescanned to report the first bad position. The input is cut into pieces of
@@ -127,8 +136,9 @@ fn pair_good(x: &[f32], t: &[f32]) -> bool {
         .all(|(xc, tc)| all_good_pair(xc, tc))
 }
 
-/// [`logits`] and [`dense_targets`] in one pass over both buffers (the common case of a
-/// pixel loss, where the check is a pass of its own before the kernel writes). On failure
+/// [`logits`] and [`dense_targets`] in one pass over both buffers (used before the
+/// element-wise maps, and to name the error once a sigmoid pass has counted a bad value;
+/// a fast pass over both, then the separate checks only when it fails). On failure
 /// the error is the one the two separate checks give: the first bad logit if any, else the
 /// first bad target. `x` and `t` have the same length.
 ///
