@@ -128,6 +128,80 @@ fn grad_is_untouched_before_the_pass_and_zeroed_after_a_bad_value() {
     }
 }
 
+/// The same contract for softmax losses, whose Dice-type first pass stores the
+/// probabilities in `grad`: a bad logit in the last pixel of the last unit (two images of
+/// 5 000 pixels, two units each) leaves all of `grad` zeroed; a label out of range is found
+/// by the label scan before any pass for pixel-only losses (sentinel kept) and during the
+/// first pass for Dice-type ones (zeroed).
+#[test]
+fn softmax_errors_leave_no_partial_gradient() {
+    let shape = Shape::new(&[2, 3, 5_000]).unwrap();
+    let n = shape.len();
+    let mut x: Vec<f32> = (0..n).map(|i| (i % 11) as f32 - 5.0).collect();
+    let lab: Vec<u8> = (0..shape.index_len()).map(|i| (i % 3) as u8).collect();
+    x[n - 1] = f32::INFINITY;
+    let sm = Activation::Softmax;
+    let losses: Vec<(Box<dyn Loss>, bool)> = vec![
+        (Box::new(CrossEntropyConfig::new().init().unwrap()), false),
+        (
+            Box::new(FocalConfig::new().with_activation(sm).init().unwrap()),
+            false,
+        ),
+        (
+            Box::new(DiceConfig::new().with_activation(sm).init().unwrap()),
+            true,
+        ),
+        (
+            Box::new(DiceCeConfig::new().with_activation(sm).init().unwrap()),
+            true,
+        ),
+        (
+            Box::new(DiceFocalConfig::new().with_activation(sm).init().unwrap()),
+            true,
+        ),
+    ];
+    for (l, _) in &losses {
+        let (e, g) = fails_with_grad(l.as_ref(), &x, Targets::U8(&lab), &shape);
+        assert!(
+            matches!(e, Error::NonFinite { input: "logits", index, .. } if index == n - 1),
+            "{}: {e}",
+            l.name()
+        );
+        assert!(
+            g.iter().all(|&v| v.to_bits() == 0),
+            "{}: grad not all +0.0 after a bad logit",
+            l.name()
+        );
+    }
+    x[n - 1] = 0.25;
+    let mut bad = lab.clone();
+    let last = bad.len() - 1;
+    bad[last] = 3;
+    for (l, dice_type) in &losses {
+        let (e, g) = fails_with_grad(l.as_ref(), &x, Targets::U8(&bad), &shape);
+        assert!(
+            matches!(e, Error::LabelOutOfRange { index, value: 3, classes: 3, .. } if index == last),
+            "{}: {e}",
+            l.name()
+        );
+        let want = if *dice_type { 0.0 } else { SENTINEL };
+        assert!(
+            g.iter().all(|&v| v == want),
+            "{}: grad should be all {want}",
+            l.name()
+        );
+        let mut g = g;
+        let v = l
+            .forward(&x, Targets::U8(&lab), &shape, Some(&mut g))
+            .unwrap();
+        assert!(
+            v.is_finite() && g.iter().all(|v| v.is_finite()),
+            "{}",
+            l.name()
+        );
+    }
+}
+
 #[test]
 fn wrong_lengths() {
     let shape = Shape::new(&[2, 1, 3]).unwrap();

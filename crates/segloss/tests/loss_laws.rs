@@ -52,6 +52,52 @@ proptest! {
         close_all("softmax", &a, &b, 1e-5, 1e-8);
     }
 
+    /// A combination is the weighted sum of its parts, loss and gradient. The parts run
+    /// one-pass kernels; the softmax combinations build their gradient in pass 2 from the
+    /// probabilities stored by pass 1 (focal's from `p` alone, not from the logits), so this
+    /// checks that path against the log-space one, on logits up to ±`scale` (confident
+    /// pixels: `p_y` near 1 and near underflow).
+    #[test]
+    fn combinations_are_the_sum_of_their_parts(
+        seed in any::<u64>(),
+        softmax in any::<bool>(),
+        scale in prop::sample::select(vec![3.0f64, 30.0, 120.0]),
+        gamma in prop::sample::select(vec![0.0f32, 0.5, 2.0, 2.5]),
+    ) {
+        let mut rng = Rng(seed);
+        let shape = random_shape(&mut rng, 2);
+        let (act, a) = if softmax {
+            (Activation::Softmax, Act::Softmax)
+        } else {
+            (Activation::Sigmoid, Act::Sigmoid)
+        };
+        let (x, tg) = random_inputs(&mut rng, &shape, a, None, scale);
+        let t = tg.as_targets();
+        let dice = forward(&DiceConfig::new().with_activation(act).init().unwrap(), &x, t, &shape);
+        let focal_cfg = FocalConfig::new().with_activation(act).with_gamma(gamma);
+        let focal = forward(&focal_cfg.clone().init().unwrap(), &x, t, &shape);
+        let both = forward(
+            &DiceFocalConfig::new()
+                .with_activation(act)
+                .with_focal(focal_cfg)
+                .with_lambda_dice(0.7)
+                .with_lambda_focal(1.3)
+                .init()
+                .unwrap(),
+            &x, t, &shape,
+        );
+        let sum = |a: &(f64, Vec<f32>), wa: f64, b: &(f64, Vec<f32>), wb: f64| {
+            let g = a.1.iter().zip(&b.1).map(|(&u, &v)| (wa * u as f64 + wb * v as f64) as f32);
+            (wa * a.0 + wb * b.0, g.collect::<Vec<f32>>())
+        };
+        close_all("dice+focal", &both, &sum(&dice, 0.7, &focal, 1.3), 2e-5, 1e-8);
+        if softmax {
+            let ce = forward(&CrossEntropyConfig::new().init().unwrap(), &x, t, &shape);
+            let both = forward(&DiceCeConfig::new().with_activation(act).init().unwrap(), &x, t, &shape);
+            close_all("dice+ce", &both, &sum(&dice, 1.0, &ce, 1.0), 2e-5, 1e-8);
+        }
+    }
+
     /// Tversky(½, ½) is Dice: `(I + s)/(I + ½FP + ½FN + s) = (2I + 2s)/(P + T + 2s)`, i.e.
     /// Dice with the smoothing doubled.
     #[test]

@@ -387,15 +387,10 @@ fn run_softmax<Lb: Label>(
         check,
         store_p,
     };
-    // A pass saw a bad value: the precise error comes from the read-only scans, and no
-    // partial gradient is left behind.
-    let recheck = |grad: Option<&mut [f32]>| -> Result<()> {
-        let r = validate::logits(plan.op, x)
-            .and_then(|()| validate::labels(plan.op, lab, nc, plan.ignore, None).map(|_| ()));
-        if let (Err(_), Some(g)) = (&r, grad) {
-            g.fill(0.0);
-        }
-        r
+    // A pass saw a bad value: the precise error comes from the read-only scans.
+    let check = || {
+        validate::logits(plan.op, x)?;
+        validate::labels(plan.op, lab, nc, plan.ignore, None).map(|_| ())
     };
     match plan.region {
         None => {
@@ -408,7 +403,7 @@ fn run_softmax<Lb: Label>(
                 softmax::unit::<Lb>(&c, xi, li, a, b, g.as_deref_mut(), None)
             });
             if parts.iter().any(|p| p.bad) {
-                recheck(grad)?;
+                zero_on_error(grad, check)?;
             }
             Ok(parts.iter().map(|p| p.loss).sum::<f64>() * pix_scale)
         }
@@ -423,7 +418,7 @@ fn run_softmax<Lb: Label>(
                 softmax::unit::<Lb>(&c1, xi, li, a, b, g.as_deref_mut(), None)
             });
             if parts.iter().any(|p| p.bad) {
-                recheck(grad.as_deref_mut())?;
+                zero_on_error(grad.as_deref_mut(), check)?;
             }
             let (count, wsum) = parts
                 .iter()
