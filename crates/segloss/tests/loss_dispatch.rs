@@ -4,7 +4,7 @@
 
 mod loss_support;
 
-use loss_support::naive::{Act, FAMILIES, random_inputs, random_loss};
+use loss_support::naive::{Act, FAMILIES, RefLoss, Tg, random_inputs, random_loss};
 use loss_support::{Rng, assert_close, max_abs};
 use segloss::Shape;
 use segloss::loss::force_scalar;
@@ -61,12 +61,7 @@ fn scalar_fallback_matches_simd_and_reference_on_large_inputs() {
             );
             // The whole gradient, projected on a random direction v, against a central
             // difference of the reference along v (catches any misplaced unit slice).
-            let v: Vec<f64> = (0..x.len()).map(|_| rng.uniform() * 2.0 - 1.0).collect();
-            let h = 1e-4;
-            let xp: Vec<f64> = x64.iter().zip(&v).map(|(a, b)| a + h * b).collect();
-            let xm: Vec<f64> = x64.iter().zip(&v).map(|(a, b)| a - h * b).collect();
-            let fd =
-                (reference.eval(&xp, &tg, &shape) - reference.eval(&xm, &tg, &shape)) / (2.0 * h);
+            let (v, fd) = directional_fd(&mut rng, &reference, &x64, &tg, &shape);
             let gv: f64 = a.iter().zip(&v).map(|(g, d)| g * d).sum();
             let gabs: f64 = a.iter().zip(&v).map(|(g, d)| (g * d).abs()).sum();
             assert_close(
@@ -102,12 +97,7 @@ fn every_class_count_matches_the_reference() {
             let (x, tg) = random_inputs(&mut rng, &shape, act, ignore, 6.0);
             let x64: Vec<f64> = x.iter().map(|&v| v as f64).collect();
             let want = reference.eval(&x64, &tg, &shape);
-            let v: Vec<f64> = (0..x.len()).map(|_| rng.uniform() * 2.0 - 1.0).collect();
-            let h = 1e-4;
-            let xp: Vec<f64> = x64.iter().zip(&v).map(|(a, b)| a + h * b).collect();
-            let xm: Vec<f64> = x64.iter().zip(&v).map(|(a, b)| a - h * b).collect();
-            let fd =
-                (reference.eval(&xp, &tg, &shape) - reference.eval(&xm, &tg, &shape)) / (2.0 * h);
+            let (v, fd) = directional_fd(&mut rng, &reference, &x64, &tg, &shape);
             for scalar in [false, true] {
                 let case = format!("C = {c}, {family:?} {reference:?}, scalar {scalar}");
                 let mut g = vec![0f32; x.len()];
@@ -131,4 +121,20 @@ fn every_class_count_matches_the_reference() {
         }
         assert!(ran >= 7, "C = {c}: only {ran} softmax losses drawn");
     }
+}
+
+/// A random direction `v` and the central difference of the `f64` reference along it.
+fn directional_fd(
+    rng: &mut Rng,
+    reference: &RefLoss,
+    x64: &[f64],
+    tg: &Tg,
+    shape: &Shape,
+) -> (Vec<f64>, f64) {
+    let v: Vec<f64> = (0..x64.len()).map(|_| rng.uniform() * 2.0 - 1.0).collect();
+    let h = 1e-4;
+    let xp: Vec<f64> = x64.iter().zip(&v).map(|(a, b)| a + h * b).collect();
+    let xm: Vec<f64> = x64.iter().zip(&v).map(|(a, b)| a - h * b).collect();
+    let fd = (reference.eval(&xp, tg, shape) - reference.eval(&xm, tg, shape)) / (2.0 * h);
+    (v, fd)
 }

@@ -31,6 +31,16 @@ fn fails_with_grad(loss: &dyn Loss, x: &[f32], t: Targets<'_>, shape: &Shape) ->
     (e, g)
 }
 
+/// A good call after a failed one, in the same gradient buffer: finite loss and gradient.
+fn reuses_the_buffer(loss: &dyn Loss, x: &[f32], t: Targets<'_>, shape: &Shape, mut g: Vec<f32>) {
+    let v = loss.forward(x, t, shape, Some(&mut g)).unwrap();
+    assert!(
+        v.is_finite() && g.iter().all(|v| v.is_finite()),
+        "{}",
+        loss.name()
+    );
+}
+
 /// Which of the two allowed states an error leaves `grad` in: a length error is found
 /// before the pass (sentinel kept); a bad value found during the pass clears all of it,
 /// including the units that the pass completed before and after the bad one.
@@ -116,15 +126,7 @@ fn grad_is_untouched_before_the_pass_and_zeroed_after_a_bad_value() {
             l.name()
         );
         // And the good input afterwards gives a finite result in the same buffer.
-        let mut g = g;
-        let v = l
-            .forward(&x, Targets::Dense(&t), &shape, Some(&mut g))
-            .unwrap();
-        assert!(
-            v.is_finite() && g.iter().all(|v| v.is_finite()),
-            "{}",
-            l.name()
-        );
+        reuses_the_buffer(l.as_ref(), &x, Targets::Dense(&t), &shape, g);
     }
 }
 
@@ -190,13 +192,15 @@ fn softmax_errors_leave_no_partial_gradient() {
             "{}: grad should be all {want}",
             l.name()
         );
-        let mut g = g;
-        let v = l
-            .forward(&x, Targets::U8(&lab), &shape, Some(&mut g))
-            .unwrap();
+        reuses_the_buffer(l.as_ref(), &x, Targets::U8(&lab), &shape, g);
+    }
+    // Both a bad logit and a bad label: the logit is reported, for every loss.
+    x[7] = f32::NAN;
+    for (l, _) in &losses {
+        let e = l.forward(&x, Targets::U8(&bad), &shape, None).unwrap_err();
         assert!(
-            v.is_finite() && g.iter().all(|v| v.is_finite()),
-            "{}",
+            matches!(e, Error::NonFinite { index: 7, .. }),
+            "{}: {e}",
             l.name()
         );
     }

@@ -363,7 +363,14 @@ fn run_softmax<Lb: Label>(
     // the cross-entropy mean needs `Σ w_y` before the gradient is written. Logits are
     // checked inside the first pass; when it finds a bad one the gradient is zeroed.
     let pix_scale = if plan.region.is_none() {
-        let (count, wsum) = validate::labels(plan.op, lab, nc, plan.ignore, ce_weights)?;
+        let (count, wsum) = match validate::labels(plan.op, lab, nc, plan.ignore, ce_weights) {
+            Ok(v) => v,
+            // A bad logit is reported before a bad label, as everywhere else.
+            Err(e) => {
+                validate::logits(plan.op, x)?;
+                return Err(e);
+            }
+        };
         scale_of(count as f64, wsum)
     } else {
         0.0

@@ -85,6 +85,45 @@ pub(crate) struct SoftmaxOut {
     pub bad: bool,
 }
 
+/// The loop-invariant parameters of a unit: class weights, the pixel term's kind (0 none,
+/// 1 cross-entropy, 2 focal) and constants.
+struct Terms {
+    wts: Vec<f32>,
+    ce_eps: f32,
+    ce_wsum: f32,
+    gamma: f32,
+    kind: u8,
+    k_eps: f32,
+    sq: f32,
+    scale: f32,
+}
+
+impl Terms {
+    fn of(ctx: &SoftmaxCtx<'_>, nc: usize) -> Self {
+        let wts = ctx
+            .pixel
+            .weights()
+            .map_or_else(|| vec![1.0f32; nc], <[f32]>::to_vec);
+        let (ce_eps, ce_wsum, gamma, kind) = match ctx.pixel {
+            SoftmaxPixel::None => (0.0, 0.0, 0.0, 0u8),
+            SoftmaxPixel::Ce {
+                wsum, smoothing, ..
+            } => (*smoothing, *wsum, 0.0, 1u8),
+            SoftmaxPixel::Focal { gamma, .. } => (0.0, 0.0, *gamma, 2u8),
+        };
+        Terms {
+            wts,
+            ce_eps,
+            ce_wsum,
+            gamma,
+            kind,
+            k_eps: ce_eps / nc as f32,
+            sq: sel(ctx.squared, 1.0, 0.0),
+            scale: ctx.pix_scale,
+        }
+    }
+}
+
 /// Converts the labels of pixels `s0..s1` into `out` as classes, `-1` for the ignore label;
 /// returns whether every label is below `nc` or the ignore label.
 #[inline(always)]
@@ -190,24 +229,17 @@ fn unit_body<Lb: Label, const NC: usize>(
     // that LLVM keeps in registers; `NC = 0`: any count, scratch on the heap.
     let nc = if NC > 0 { NC } else { ctx.classes };
     let s = ctx.spatial;
-    let ones;
-    let wts: &[f32] = match ctx.pixel.weights() {
-        Some(w) => w,
-        None => {
-            ones = vec![1.0f32; nc];
-            &ones
-        }
-    };
-    let (ce_eps, ce_wsum, gamma, kind) = match ctx.pixel {
-        SoftmaxPixel::None => (0.0, 0.0, 0.0, 0u8),
-        SoftmaxPixel::Ce {
-            wsum, smoothing, ..
-        } => (*smoothing, *wsum, 0.0, 1u8),
-        SoftmaxPixel::Focal { gamma, .. } => (0.0, 0.0, *gamma, 2u8),
-    };
-    let k_eps = ce_eps / nc as f32;
-    let sq = sel(ctx.squared, 1.0, 0.0);
-    let scale = ctx.pix_scale;
+    let Terms {
+        wts,
+        ce_eps,
+        ce_wsum,
+        gamma,
+        kind,
+        k_eps,
+        sq,
+        scale,
+    } = Terms::of(ctx, nc);
+    let wts = &wts[..];
 
     let mut e_fixed = [[0f32; LANES]; NC];
     let mut e_heap = vec![[0f32; LANES]; if NC > 0 { 0 } else { nc }];
@@ -435,24 +467,17 @@ fn from_p_body<Lb: Label, const NC: usize>(
     coef: &[[f32; 2]],
 ) {
     let nc = if NC > 0 { NC } else { ctx.classes };
-    let ones;
-    let wts: &[f32] = match ctx.pixel.weights() {
-        Some(w) => w,
-        None => {
-            ones = vec![1.0f32; nc];
-            &ones
-        }
-    };
-    let (ce_eps, ce_wsum, gamma, kind) = match ctx.pixel {
-        SoftmaxPixel::None => (0.0, 0.0, 0.0, 0u8),
-        SoftmaxPixel::Ce {
-            wsum, smoothing, ..
-        } => (*smoothing, *wsum, 0.0, 1u8),
-        SoftmaxPixel::Focal { gamma, .. } => (0.0, 0.0, *gamma, 2u8),
-    };
-    let k_eps = ce_eps / nc as f32;
-    let sq = sel(ctx.squared, 1.0, 0.0);
-    let scale = ctx.pix_scale;
+    let Terms {
+        wts,
+        ce_eps,
+        ce_wsum,
+        gamma,
+        kind,
+        k_eps,
+        sq,
+        scale,
+    } = Terms::of(ctx, nc);
+    let wts = &wts[..];
     let mut e_fixed = [[0f32; LANES]; NC];
     let mut e_heap = vec![[0f32; LANES]; if NC > 0 { 0 } else { nc }];
     let p: &mut [[f32; LANES]] = if NC > 0 { &mut e_fixed } else { &mut e_heap };
