@@ -93,11 +93,14 @@ pub trait Loss {
     /// wrong kind for this loss, a label `≥ C` (other than the ignore label), a dense target
     /// outside `[0, 1]` or a non-finite logit.
     ///
-    /// On error `grad` holds no partial result: errors found before the pass (buffer
-    /// lengths, target kind, configuration, shape) leave it untouched; errors found in the
-    /// values during the pass (a non-finite logit, a label `>= C`, a target outside
-    /// `[0, 1]`) leave it filled with zeros. (Checking the values inside the kernel's pass
-    /// instead of in a read-only pass of their own saves a full pass over the inputs.)
+    /// On error `grad` holds no partial result: it is either untouched or all zeros.
+    /// Untouched: errors found before anything is written (buffer lengths, target kind,
+    /// shape, and a label `≥ C` for the pixel-only softmax losses, whose labels are scanned
+    /// first because the cross-entropy mean needs their weight sum). All zeros: errors found
+    /// in the values during the pass (a non-finite logit, a dense target outside `[0, 1]`,
+    /// a label `≥ C` for Dice-type softmax losses). Checking the values inside the kernel's
+    /// pass, instead of in a read-only pass of their own, saves a full read of the inputs.
+    /// A non-finite logit is reported before a bad target or label.
     fn forward(
         &self,
         logits: &[f32],

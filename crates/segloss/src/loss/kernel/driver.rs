@@ -8,11 +8,10 @@
 //!
 //! Errors and `grad`: on error `grad` holds no partial result. Errors found before the pass
 //! (buffer lengths, target kind, configuration, shape) leave it untouched; errors found in
-//! the values during the pass (a non-finite logit, a label `>= C`, a target outside
-//! `[0, 1]`) leave it filled with zeros. The sigmoid passes count bad values on the way
-//! instead of checking them in a pass of their own; when the count is not zero the
-//! read-only checks of [`validate`] run to name the first bad position, and
-//! [`zero_on_error`] clears whatever the pass wrote.
+//! the values during the pass leave it filled with zeros (details on `Loss::forward`).
+//! The passes count bad values on the way instead of checking them in a pass of their own;
+//! when the count is not zero the read-only checks of [`validate`] run to name the first
+//! bad position, and [`zero_on_error`] clears whatever the pass wrote.
 
 use super::sigmoid::{self, BceTerm, Focal, FocalInt, FocalReal, FocalTerm, NoTerm, SigmoidTerm};
 use super::softmax::{self, SoftmaxCtx, SoftmaxPixel};

@@ -1,13 +1,12 @@
 //! Read-only input checks that name the first bad position.
 //!
-//! Where they run: the sigmoid kernels count bad values inside their own passes and call
+//! Where they run: the kernels count bad values inside their own passes and call
 //! these checks only when the count is not zero, to build the typed error (the pass has
 //! then written part of `grad`, which the driver fills with zeros). Checks run before a
 //! pass that writes leave `grad` untouched. The contract of [`crate::loss::Loss::forward`]:
 //! on error `grad` holds no partial result: errors found before the pass (buffer lengths,
 //! target kind, configuration, shape) leave it untouched; errors found in the values during
-//! the pass (a non-finite logit, a label `>= C`, a target outside `[0, 1]`) leave it filled
-//! with zeros.
+//! the pass leave it filled with zeros (details on `Loss::forward`).
 //!
 //! The checks are branch-free reductions over blocks (they vectorise); only when a block
 //! fails is it rescanned to report the first bad position. The input is cut into pieces of
