@@ -14,6 +14,10 @@
 //! A plain `harness = false` main rather than criterion: criterion's dependency tree changes
 //! the feature set of crates burn shares, which forces a second full build of burn.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::Rng;
 use std::time::Instant;
 
 use segloss::Shape;
@@ -21,25 +25,10 @@ use segloss::loss::Targets;
 use segloss_burn::bench::{BenchImpl, time_loss_on};
 use segloss_burn::loss::{BurnLoss, DiceFocalLossConfig};
 
-/// SplitMix64: seeded inputs without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        ((self.next() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-    /// Normal(0, 2), Box-Muller.
-    fn logit(&mut self) -> f32 {
-        let (u, v) = (self.unit(), self.unit());
-        (2.0 * (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()) as f32
-    }
+/// Normal(0, 2), Box-Muller.
+fn logit(rng: &mut Rng) -> f32 {
+    let (u, v) = (rng.unit_f64(), rng.unit_f64());
+    (2.0 * (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()) as f32
 }
 
 fn median_min(mut times: Vec<f64>) -> (f64, f64) {
@@ -63,9 +52,9 @@ fn main() {
         .expect("default config is valid");
     let shape = Shape::new(&dims).expect("a valid shape");
     let mut rng = Rng(20261129);
-    let x: Vec<f32> = (0..shape.len()).map(|_| rng.logit()).collect();
+    let x: Vec<f32> = (0..shape.len()).map(|_| logit(&mut rng)).collect();
     let t: Vec<f32> = (0..shape.len())
-        .map(|_| f32::from(rng.unit() < 0.05))
+        .map(|_| f32::from(rng.unit_f64() < 0.05))
         .collect();
     let elements = shape.len();
     let threads = rayon::current_num_threads();

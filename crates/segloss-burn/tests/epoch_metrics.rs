@@ -1,7 +1,10 @@
 //! Epoch metrics fed batch by batch: their value equals the core metrics engine on the
 //! concatenated data, and differs from the average of per-batch scores.
 
+mod common;
+
 use burn::tensor::{Device, Int, Tensor, TensorData};
+use common::Rng;
 use segloss::Shape;
 use segloss::metrics::{Average, ConfusionMatrixConfig, Conventions};
 use segloss_burn::metrics::{EpochMetric, SegScore, SegmentationInput};
@@ -22,20 +25,9 @@ fn core_metric(score: SegScore) -> segloss::metrics::Metric {
     }
 }
 
-/// A small deterministic generator (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn logit(&mut self) -> f32 {
-        (self.next() >> 40) as f32 / (1u64 << 24) as f32 * 6.0 - 3.0
-    }
+/// Logits uniform in `[-3, 3)`.
+fn logit(rng: &mut Rng) -> f32 {
+    rng.unit_f32() * 6.0 - 3.0
 }
 
 /// One batch: logits `[n, c, s]` and labels `[n, s]` on the host. `bias` shifts the logit
@@ -54,7 +46,7 @@ fn batch(rng: &mut Rng, n: usize, c: usize, s: usize, bias: f32, ignore: Option<
             _ => (rng.next() % classes) as i64,
         })
         .collect();
-    let mut logits: Vec<f32> = (0..n * c * s).map(|_| rng.logit()).collect();
+    let mut logits: Vec<f32> = (0..n * c * s).map(|_| logit(rng)).collect();
     for img in 0..n {
         for p in 0..s {
             let y = labels[img * s + p];

@@ -2,29 +2,18 @@
 //! odd shapes, soft targets, ignore labels and large logits. Loss and gradient must agree
 //! within 1e-5 relative.
 
+mod common;
+
 use burn::tensor::{Device, Int, Tensor, TensorData};
+use common::Rng;
 use segloss_burn::ExecPath;
 use segloss_burn::loss::*;
 use segloss_burn::targets::SegTargets;
 
-/// A small deterministic generator (SplitMix64), so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f32 {
-        (self.next() >> 40) as f32 / (1u64 << 24) as f32
-    }
-    fn normal(&mut self) -> f32 {
-        let (u, v) = (self.unit().max(1e-7), self.unit());
-        (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos()
-    }
+/// Standard normal (Box-Muller on 24-bit uniforms).
+fn normal(rng: &mut Rng) -> f32 {
+    let (u, v) = (rng.unit_f32().max(1e-7), rng.unit_f32());
+    (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos()
 }
 
 struct Inputs {
@@ -47,12 +36,12 @@ fn inputs(
     ignore: Option<i64>,
 ) -> Inputs {
     let [n, c, s] = dims;
-    let x = (0..n * c * s).map(|_| rng.normal() * scale).collect();
+    let x = (0..n * c * s).map(|_| normal(rng) * scale).collect();
     let targets = if softmax {
         Targets::Index(
             (0..n * s)
                 .map(|_| match ignore {
-                    Some(ig) if rng.unit() < 0.1 => ig,
+                    Some(ig) if rng.unit_f32() < 0.1 => ig,
                     _ => (rng.next() % c as u64) as i64,
                 })
                 .collect(),
@@ -62,9 +51,9 @@ fn inputs(
             (0..n * c * s)
                 .map(|_| {
                     if soft {
-                        rng.unit()
+                        rng.unit_f32()
                     } else {
-                        (rng.unit() < 0.2) as u8 as f32
+                        (rng.unit_f32() < 0.2) as u8 as f32
                     }
                 })
                 .collect(),
