@@ -31,6 +31,14 @@ fn fails_with_grad(loss: &dyn Loss, x: &[f32], t: Targets<'_>, shape: &Shape) ->
     (e, g)
 }
 
+/// `grad` was cleared: every entry exactly +0.0.
+fn assert_zeroed(name: &str, g: &[f32]) {
+    assert!(
+        g.iter().all(|&v| v.to_bits() == 0),
+        "{name}: grad not all +0.0 after a bad value"
+    );
+}
+
 /// A good call after a failed one, in the same gradient buffer: finite loss and gradient.
 fn reuses_the_buffer(loss: &dyn Loss, x: &[f32], t: Targets<'_>, shape: &Shape, mut g: Vec<f32>) {
     let v = loss.forward(x, t, shape, Some(&mut g)).unwrap();
@@ -93,11 +101,7 @@ fn grad_is_untouched_before_the_pass_and_zeroed_after_a_bad_value() {
             "{}: {e}",
             l.name()
         );
-        assert!(
-            g.iter().all(|&v| v.to_bits() == 0),
-            "{}: grad not all +0.0 after a bad logit",
-            l.name()
-        );
+        assert_zeroed(l.name(), &g);
         // Without a gradient buffer the same error.
         let e = l.forward(&x, Targets::Dense(&t), &shape, None).unwrap_err();
         assert!(matches!(e, Error::NonFinite { .. }), "{}: {e}", l.name());
@@ -120,11 +124,7 @@ fn grad_is_untouched_before_the_pass_and_zeroed_after_a_bad_value() {
             "{}: {e}",
             l.name()
         );
-        assert!(
-            g.iter().all(|&v| v.to_bits() == 0),
-            "{}: grad not zeroed",
-            l.name()
-        );
+        assert_zeroed(l.name(), &g);
         // And the good input afterwards gives a finite result in the same buffer.
         reuses_the_buffer(l.as_ref(), &x, Targets::Dense(&t), &shape, g);
     }
@@ -169,11 +169,7 @@ fn softmax_errors_leave_no_partial_gradient() {
             "{}: {e}",
             l.name()
         );
-        assert!(
-            g.iter().all(|&v| v.to_bits() == 0),
-            "{}: grad not all +0.0 after a bad logit",
-            l.name()
-        );
+        assert_zeroed(l.name(), &g);
     }
     x[n - 1] = 0.25;
     let mut bad = lab.clone();

@@ -467,17 +467,8 @@ fn from_p_body<Lb: Label, const NC: usize>(
     coef: &[[f32; 2]],
 ) {
     let nc = if NC > 0 { NC } else { ctx.classes };
-    let Terms {
-        wts,
-        ce_eps,
-        ce_wsum,
-        gamma,
-        kind,
-        k_eps,
-        sq,
-        scale,
-    } = Terms::of(ctx, nc);
-    let wts = &wts[..];
+    let t = Terms::of(ctx, nc);
+    let (ce_eps, scale, k_eps) = (t.ce_eps, t.scale, t.k_eps);
     let mut e_fixed = [[0f32; LANES]; NC];
     let mut e_heap = vec![[0f32; LANES]; if NC > 0 { 0 } else { nc }];
     let p: &mut [[f32; LANES]] = if NC > 0 { &mut e_fixed } else { &mut e_heap };
@@ -504,7 +495,7 @@ fn from_p_body<Lb: Label, const NC: usize>(
         for l in 0..LANES {
             vf[l] = sel(cls[l] >= 0, 1.0, 0.0);
         }
-        for (c, &wc) in wts.iter().enumerate().take(nc) {
+        for (c, &wc) in t.wts.iter().enumerate().take(nc) {
             let ci = c as i32;
             for l in 0..LANES {
                 wy[l] += sel(cls[l] == ci, wc, 0.0);
@@ -515,13 +506,13 @@ fn from_p_body<Lb: Label, const NC: usize>(
             pb: [0.0; LANES],
             scale,
             k_eps,
-            ce: kind == 1,
+            ce: t.kind == 1,
         };
-        match kind {
+        match t.kind {
             1 => {
                 // The same expressions as `unit_body`'s cross-entropy arm.
                 for l in 0..LANES {
-                    let q = (1.0 - ce_eps) * wy[l] + vf[l] * k_eps * ce_wsum;
+                    let q = (1.0 - ce_eps) * wy[l] + vf[l] * k_eps * t.ce_wsum;
                     terms.pa[l] = scale * q;
                     terms.pb[l] = -scale * (1.0 - ce_eps) * wy[l];
                 }
@@ -545,21 +536,32 @@ fn from_p_body<Lb: Label, const NC: usize>(
                     let (py, u) = (py[l], u[l]);
                     let nl = sel(py > 0.5, ln_1p(u / py), -ln(py.max(f32::MIN_POSITIVE)));
                     let mm = sel(
-                        u == 0.0 && gamma > 0.0,
+                        u == 0.0 && t.gamma > 0.0,
                         0.0,
-                        exp(gamma * ln(u.max(f32::MIN_POSITIVE))),
+                        exp(t.gamma * ln(u.max(f32::MIN_POSITIVE))),
                     );
                     let ratio = sel(u > 0.0, nl / u, 1.0);
                     let pr = sel(py > 0.0, py * ratio, 0.0);
                     let kk = wy[l] * vf[l];
-                    let f = kk * mm * (1.0 + gamma * pr);
+                    let f = kk * mm * (1.0 + t.gamma * pr);
                     terms.pa[l] = scale * f;
                     terms.pb[l] = -scale * f;
                 }
             }
             _ => {}
         }
-        grad_block(p, &cls, &vf, &terms, wts, Some(coef), sq, grads, off, len);
+        grad_block(
+            p,
+            &cls,
+            &vf,
+            &terms,
+            &t.wts,
+            Some(coef),
+            t.sq,
+            grads,
+            off,
+            len,
+        );
     }
 }
 
