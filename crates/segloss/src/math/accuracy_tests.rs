@@ -188,6 +188,40 @@ fn ln_1p_unit_within_2_ulp_on_its_domain() {
     report("ln_1p_unit", w);
 }
 
+/// `exp_neg` is `exp`, bit for bit, on its domain `x ≤ 0` (a sample of every 61st negative
+/// bit pattern, NaNs and `-∞` included, and a dense sweep of the range that does not
+/// saturate), and still up to `x = 43`.
+#[test]
+fn exp_neg_is_exp_for_non_positive_arguments() {
+    let negatives = (0x8000_0000u32..=0xffff_ffff)
+        .step_by(61)
+        .map(f32::from_bits);
+    let xs = negatives
+        .chain(linear(-105.0, 0.0, 2_000_000))
+        .chain(linear(0.0, 43.0, 200_000))
+        .chain([-0.0, 0.0, f32::NEG_INFINITY, f32::NAN]);
+    for x in xs {
+        let (fast, general) = (exp_neg(x), exp(x));
+        let same = fast.to_bits() == general.to_bits() || (fast.is_nan() && general.is_nan());
+        assert!(same, "x = {x:e}: exp_neg {fast:e}, exp {general:e}");
+    }
+}
+
+/// The `[1, 2]` shortcut of the `ln` reduction is the general one, bit for bit, on every
+/// `f32` of its domain (2^23 + 1 values).
+#[test]
+fn ln_one_to_two_is_ln_scaled_on_its_domain() {
+    for bits in 1.0f32.to_bits()..=2.0f32.to_bits() {
+        let u = f32::from_bits(bits);
+        let (fast, general) = (log::ln_one_to_two(u), log::ln_scaled(u, 0));
+        assert_eq!(
+            fast.to_bits(),
+            general.to_bits(),
+            "u = {u:e}: {fast:e} vs {general:e}"
+        );
+    }
+}
+
 #[test]
 fn softplus_within_2_ulp() {
     let w = check(
@@ -376,6 +410,7 @@ mod vector_paths {
     #[derive(Debug, Clone, Copy)]
     enum Func {
         Exp,
+        ExpNeg,
         Ln,
         Ln1p,
         Softplus,
@@ -383,8 +418,9 @@ mod vector_paths {
         Sigmoid,
     }
 
-    const ALL: [Func; 6] = [
+    const ALL: [Func; 7] = [
         Func::Exp,
+        Func::ExpNeg,
         Func::Ln,
         Func::Ln1p,
         Func::Softplus,
@@ -399,6 +435,8 @@ mod vector_paths {
         let pairs = out.iter_mut().zip(xs);
         match func {
             Func::Exp => pairs.for_each(|(o, &x)| *o = exp(x)),
+            // Its domain is `x ≤ 0`; `-|x|` keeps the shared inputs in it.
+            Func::ExpNeg => pairs.for_each(|(o, &x)| *o = exp_neg(-x.abs())),
             Func::Ln => pairs.for_each(|(o, &x)| *o = ln(x)),
             Func::Ln1p => pairs.for_each(|(o, &x)| *o = ln_1p(x)),
             Func::Softplus => pairs.for_each(|(o, &x)| *o = softplus(x)),

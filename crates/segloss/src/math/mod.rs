@@ -50,7 +50,7 @@ mod sum;
 #[cfg(test)]
 mod accuracy_tests;
 
-pub(crate) use exp::exp;
-pub(crate) use log::{ln, ln_1p, ln_1p_unit, ln_1p_unit_recip};
+pub(crate) use exp::{exp, exp_neg};
+pub(crate) use log::{ln, ln_1p, ln_1p_recip, ln_1p_unit, ln_1p_unit_recip};
 pub(crate) use logistic::{log_sigmoid, sigmoid, softplus};
 pub(crate) use sum::{BLOCK, LaneSum};

@@ -5,7 +5,7 @@
 //! `softplus(-x) = max(-x,0) + l` all follow without overflow or cancellation.
 
 use super::{FOLD, LANES, fold, sel};
-use crate::math::{exp, ln, ln_1p_unit, ln_1p_unit_recip, sigmoid, softplus};
+use crate::math::{exp_neg, ln, ln_1p_unit, ln_1p_unit_recip, sigmoid, softplus};
 use multiversion::multiversion;
 
 /// `(σ(x), σ(-x), e^{-|x|}, σ(|x|), ln(1 + e^{-|x|}))`.
@@ -14,7 +14,7 @@ use multiversion::multiversion;
 /// are pure and inlined, so the compiler computes it once.
 #[inline(always)]
 pub(crate) fn parts(x: f32) -> (f32, f32, f32, f32, f32) {
-    let e = exp(-x.abs());
+    let e = exp_neg(-x.abs());
     let a = sigmoid(x);
     let b = sigmoid(-x);
     // `σ(|x|)` and `max(x, 0)` below as selects: `f32::max` also handles NaN, which costs a
@@ -50,7 +50,11 @@ pub(crate) trait SigmoidTerm: Sync {
 /// `[0, 1]` or NaN), else 0: counted in a lane accumulator by the passes that check on the way.
 #[inline(always)]
 fn bad(x: f32, t: f32) -> f32 {
-    sel(x.abs() <= f32::MAX && (0.0..=1.0).contains(&t), 0.0, 1.0)
+    // `t − t² = t(1 − t)` is `≥ 0` exactly for `t ∈ [0, 1]` (its sign survives rounding), and
+    // adding `x·0` turns it into NaN for an infinite or NaN `x`; NaN fails `≥ 0`. Two FMAs and
+    // one compare instead of four compares and their mask logic.
+    let v = x.mul_add(0.0, t.mul_add(-t, t));
+    sel(v >= 0.0, 0.0, 1.0)
 }
 
 /// No pixel term (pure Dice-type losses).
@@ -142,7 +146,7 @@ struct FocalSig {
 /// the shared division `1/(u·d)`, which can differ from `1/(1 + e)` in the last bit).
 #[inline(always)]
 fn focal_sig(x: f32, t: f32) -> FocalSig {
-    let e = exp(-x.abs());
+    let e = exp_neg(-x.abs());
     let u = 1.0 + e;
     let pos = x >= 0.0;
     let w_big = sel(pos, 1.0 - t, t);
@@ -223,7 +227,7 @@ impl SigmoidTerm for Focal<FocalReal> {
     fn eval((gamma, ap, an): Self::Row, x: f32, t: f32) -> (f32, f32, f32, f32) {
         let (a, b, _e, l, bce, den, big_zero, ratio) = focal_common(x, t);
         let lnq = -l + sel(big_zero, -x.abs(), ln(den));
-        let m = exp(gamma * lnq);
+        let m = exp_neg(gamma * lnq);
         let at = t.mul_add(ap, an * (1.0 - t));
         let am = at * m;
         let loss = am * bce;
@@ -241,31 +245,33 @@ impl<const K: u32> SigmoidTerm for Focal<FocalInt<K>> {
     fn row(&self, c: usize) -> Self::Row {
         self.0.row_of(c)
     }
-    #[inline(always)]
-    fn pq(_row: Self::Row, x: f32, t: f32) -> (f32, f32) {
-        let s = focal_sig(x, t);
-        (s.a, s.b)
-    }
+    /// With an integer `γ = K`, `q^K` is a product, finite for every `q ≥ 0`, and the
+    /// gradient's `q^γ·σσ/q` is `q^{K−1}·σσ`: no `ln q`, no `exp`, and no division by `q`,
+    /// so `q = tσ(−x) + (1 − t)σ(x)` is used directly (a sum of two non-negative terms, with
+    /// the relative accuracy of `σ(±x)`), and `σ(±x)` come from the one division `1/(1 + e)`
+    /// that BCE also uses.
     #[inline(always)]
     fn eval((_gamma, ap, an): Self::Row, x: f32, t: f32) -> (f32, f32, f32, f32) {
-        let (a, b, _e, l, bce, den, _big_zero, ratio) = focal_common(x, t);
-        // q = σ(|x|)·den; σ(|x|) = 1/(1+e) = exp(-l) but r is cheaper: recompute from a, b.
-        let q = sel(x >= 0.0, a, b) * den;
-        let mut m = 1.0f32;
-        let mut k = 0;
+        let (a, b, _e, _s, l) = parts(x);
+        let sp_pos = sel(x > 0.0, x, 0.0) + l; // −ln(1 − p)
+        let sp_neg = sel(x < 0.0, -x, 0.0) + l; // −ln p
+        let bce = t.mul_add(sp_neg, (1.0 - t) * sp_pos);
+        let q = t.mul_add(b, (1.0 - t) * a);
+        let mut qk1 = 1.0f32; // q^{K−1}, or 1 for K = 0 (whose term has the factor K = 0)
+        let mut k = 1;
         while k < K {
-            m *= q;
+            qk1 *= q;
             k += 1;
         }
-        let _ = l;
-        let gamma = K as f32;
+        let m = if K == 0 { 1.0 } else { qk1 * q };
         let at = t.mul_add(ap, an * (1.0 - t));
-        let am = at * m;
-        let loss = am * bce;
+        let loss = (at * m) * bce;
         // `σ(x) − t` as `(1 − t)σ(x) − tσ(−x)` (equal, as σ(x) + σ(−x) = 1): no cancellation
         // for confident pixels with hard targets, where `σ(x) − 1` would lose the digits BCE keeps.
         let d = (1.0 - t).mul_add(a, -(t * b));
-        let grad = am * (gamma * (1.0 - 2.0 * t) * ratio).mul_add(bce, d);
+        // ∂q/∂x = (1 − 2t)σ(x)σ(−x).
+        let dq = (K as f32 * (1.0 - 2.0 * t)) * (qk1 * (a * b));
+        let grad = at * m.mul_add(d, dq * bce);
         (loss, grad, a, b)
     }
 }

@@ -13,7 +13,7 @@
 
 use super::{FOLD, LANES, PIXEL_CHUNK, fold, sel};
 use crate::label::Label;
-use crate::math::{exp, ln, ln_1p, ln_1p_unit_recip};
+use crate::math::{exp_neg, ln, ln_1p, ln_1p_recip};
 use multiversion::multiversion;
 
 /// The pixel term of a softmax loss.
@@ -85,13 +85,19 @@ pub(crate) struct SoftmaxOut {
     pub bad: bool,
 }
 
+/// The largest integer `γ` whose focal term is computed by multiplication ([`Terms::kint`]).
+const MAX_INT_GAMMA: f32 = 8.0;
+
 /// The loop-invariant parameters of a unit: class weights, the pixel term's kind (0 none,
-/// 1 cross-entropy, 2 focal) and constants.
+/// 1 cross-entropy, 2 focal with a real `γ`, 3 focal with an integer `γ`) and constants.
 struct Terms {
     wts: Vec<f32>,
     ce_eps: f32,
     ce_wsum: f32,
     gamma: f32,
+    /// `γ` as an integer when kind is 3: `(1 − p_y)^γ` is then a product (no `ln`, no
+    /// `exp`), finite at `p_y = 1`, and the gradient's `(1 − p_y)^{γ−1}` needs no division.
+    kint: u32,
     kind: u8,
     k_eps: f32,
     sq: f32,
@@ -109,13 +115,17 @@ impl Terms {
             SoftmaxPixel::Ce {
                 wsum, smoothing, ..
             } => (*smoothing, *wsum, 0.0, 1u8),
-            SoftmaxPixel::Focal { gamma, .. } => (0.0, 0.0, *gamma, 2u8),
+            SoftmaxPixel::Focal { gamma, .. } => {
+                let int = gamma.fract() == 0.0 && *gamma <= MAX_INT_GAMMA;
+                (0.0, 0.0, *gamma, if int { 3u8 } else { 2u8 })
+            }
         };
         Terms {
             wts,
             ce_eps,
             ce_wsum,
             gamma,
+            kint: if kind == 3 { gamma as u32 } else { 0 },
             kind,
             k_eps: ce_eps / nc as f32,
             sq: sel(ctx.squared, 1.0, 0.0),
@@ -234,6 +244,7 @@ fn unit_body<Lb: Label, const NC: usize>(
         ce_eps,
         ce_wsum,
         gamma,
+        kint,
         kind,
         k_eps,
         sq,
@@ -299,7 +310,9 @@ fn unit_body<Lb: Label, const NC: usize>(
             let mut m = e[0];
             for ec in e.iter().skip(1) {
                 for l in 0..LANES {
-                    m[l] = m[l].max(ec[l]);
+                    // A select, not `f32::max`, whose NaN handling costs two more vector
+                    // operations per class; non-finite logits are rejected anyway.
+                    m[l] = sel(ec[l] > m[l], ec[l], m[l]);
                 }
             }
             let mut xy = [0f32; LANES];
@@ -320,7 +333,7 @@ fn unit_body<Lb: Label, const NC: usize>(
                 for l in 0..LANES {
                     let d = ec[l] - m[l];
                     let hit = cls[l] == ci;
-                    let ex = exp(d);
+                    let ex = exp_neg(d);
                     xy[l] += sel(hit, d, 0.0);
                     ey[l] += sel(hit, ex, 0.0);
                     zrest[l] += sel(hit, 0.0, ex);
@@ -336,7 +349,7 @@ fn unit_body<Lb: Label, const NC: usize>(
             let mut inv = [0f32; LANES];
             for l in 0..LANES {
                 inv[l] = 1.0 / z[l];
-                lnz[l] = ln_1p_unit_recip((ties[l] - 1.0) + below[l], z[l], inv[l]);
+                lnz[l] = ln_1p_recip((ties[l] - 1.0) + below[l], z[l], inv[l]);
             }
             // From here on `e` holds the probabilities `p_c = e_c / Z`.
             for ec in e.iter_mut() {
@@ -368,7 +381,7 @@ fn unit_body<Lb: Label, const NC: usize>(
                         // ln(1 + Σ_{k≠y} e_k), exact for confident pixels.
                         let nl = sel(xy[l] == 0.0, ln_1p(zr), lnz[l] - xy[l]);
                         let lnu = ln(zr.max(f32::MIN_POSITIVE)) - lnz[l];
-                        let mm = sel(zr == 0.0 && gamma > 0.0, 0.0, exp(gamma * lnu));
+                        let mm = sel(zr == 0.0 && gamma > 0.0, 0.0, exp_neg(gamma * lnu));
                         let u = zr * inv[l];
                         let ratio = sel(zr > 0.0, nl / u, 1.0);
                         let py = ey[l] * inv[l];
@@ -378,6 +391,36 @@ fn unit_body<Lb: Label, const NC: usize>(
                         acc_w[l] += wy[l];
                         acc_n[l] += vf[l];
                         let f = kk * mm * (1.0 + gamma * py * ratio);
+                        pa[l] = scale * f;
+                        pb[l] = -scale * f;
+                    }
+                }
+                3 => {
+                    // `u = 1 − p_y` as the other classes' share (no cancellation), and
+                    // `−ln p_y = ln Z − (x_y − m)`: a sum of two non-negative terms, and
+                    // `ln Z` alone when `y` is the arg-max, which `lnz` keeps accurate.
+                    let mut u = [0f32; LANES];
+                    let mut uk1 = [1f32; LANES];
+                    for l in 0..LANES {
+                        u[l] = zrest[l] * inv[l];
+                    }
+                    for _ in 1..kint {
+                        for l in 0..LANES {
+                            uk1[l] *= u[l];
+                        }
+                    }
+                    let kf = kint as f32;
+                    for l in 0..LANES {
+                        let mm = sel(kint == 0, 1.0, uk1[l] * u[l]);
+                        let nl = lnz[l] - xy[l];
+                        let py = ey[l] * inv[l];
+                        let kk = wy[l] * vf[l];
+                        lo[l] = kk * mm * nl;
+                        acc_loss[l] += lo[l];
+                        acc_w[l] += wy[l];
+                        acc_n[l] += vf[l];
+                        // `(1 − p_y)^γ (1 + γ p_y (−ln p_y)/(1 − p_y))` without the division.
+                        let f = kk * (kf * py * nl).mul_add(uk1[l], mm);
                         pa[l] = scale * f;
                         pb[l] = -scale * f;
                     }
@@ -517,7 +560,7 @@ fn from_p_body<Lb: Label, const NC: usize>(
                     terms.pb[l] = -scale * (1.0 - ce_eps) * wy[l];
                 }
             }
-            2 => {
+            2 | 3 => {
                 // Focal from the probabilities alone: `u = 1 − p_y` as the sum of the other
                 // classes' `p` (no cancellation), `−ln p_y` as `ln(1 + u/p_y)` when `p_y > ½`,
                 // so every factor keeps its relative accuracy; `p_y·(−ln p_y)/u` is taken as
@@ -532,20 +575,40 @@ fn from_p_body<Lb: Label, const NC: usize>(
                         u[l] += sel(hit, 0.0, pc[l]);
                     }
                 }
-                for l in 0..LANES {
-                    let (py, u) = (py[l], u[l]);
-                    let nl = sel(py > 0.5, ln_1p(u / py), -ln(py.max(f32::MIN_POSITIVE)));
-                    let mm = sel(
-                        u == 0.0 && t.gamma > 0.0,
-                        0.0,
-                        exp(t.gamma * ln(u.max(f32::MIN_POSITIVE))),
-                    );
-                    let ratio = sel(u > 0.0, nl / u, 1.0);
-                    let pr = sel(py > 0.0, py * ratio, 0.0);
-                    let kk = wy[l] * vf[l];
-                    let f = kk * mm * (1.0 + t.gamma * pr);
-                    terms.pa[l] = scale * f;
-                    terms.pb[l] = -scale * f;
+                if t.kind == 3 {
+                    // Integer `γ`: the same as `unit_body`'s kind 3, from `p`.
+                    let mut uk1 = [1f32; LANES];
+                    for _ in 1..t.kint {
+                        for l in 0..LANES {
+                            uk1[l] *= u[l];
+                        }
+                    }
+                    let kf = t.kint as f32;
+                    for l in 0..LANES {
+                        let (py, u) = (py[l], u[l]);
+                        let nl = sel(py > 0.5, ln_1p(u / py), -ln(py.max(f32::MIN_POSITIVE)));
+                        let mm = sel(t.kint == 0, 1.0, uk1[l] * u);
+                        let kk = wy[l] * vf[l];
+                        let f = kk * (kf * py * nl).mul_add(uk1[l], mm);
+                        terms.pa[l] = scale * f;
+                        terms.pb[l] = -scale * f;
+                    }
+                } else {
+                    for l in 0..LANES {
+                        let (py, u) = (py[l], u[l]);
+                        let nl = sel(py > 0.5, ln_1p(u / py), -ln(py.max(f32::MIN_POSITIVE)));
+                        let mm = sel(
+                            u == 0.0 && t.gamma > 0.0,
+                            0.0,
+                            exp_neg(t.gamma * ln(u.max(f32::MIN_POSITIVE))),
+                        );
+                        let ratio = sel(u > 0.0, nl / u, 1.0);
+                        let pr = sel(py > 0.0, py * ratio, 0.0);
+                        let kk = wy[l] * vf[l];
+                        let f = kk * mm * (1.0 + t.gamma * pr);
+                        terms.pa[l] = scale * f;
+                        terms.pb[l] = -scale * f;
+                    }
                 }
             }
             _ => {}
