@@ -3,7 +3,7 @@
 //! These are the only transcendental functions the kernels call, so that making them fast
 //! speeds up every loss at once. Each one is a branch-free polynomial approximation
 //! (Cody–Waite range reduction and Cephes minimax polynomials, the scheme SLEEF and most
-//! vector math libraries use): only `+ − × ÷`, compares that become selects, and integer
+//! vector math libraries use; for `ln(1 + e)` on `[0, 1]`, a minimax polynomial of our own): only `+ − × ÷`, compares that become selects, and integer
 //! operations on the bit pattern. Marked `#[inline(always)]`, they are inlined into the
 //! multiversioned kernel loops and the compiler vectorises them with whatever the running CPU
 //! has: SSE2 in the baseline build, AVX2 or AVX-512 in the runtime-selected clones.
@@ -22,7 +22,9 @@
 //! |---|---|---|
 //! | [`exp`] | 1 ulp, all `f32` (exhaustive) | `0` below `-103.97`, `+∞` above `88.72` |
 //! | [`ln`] | 1 ulp, all `x > 0` (exhaustive) | `-∞` at 0, NaN below 0 |
+//! | [`exp_neg`] | that of `exp`, bit for bit, for `x ≤ 0` | as `exp` |
 //! | [`ln_1p`] | 2 ulp, all `x > -1` | `-∞` at `-1` |
+//! | [`ln_1p_unit`] | 1.35 ulp, all `x ∈ [0, 1]` (exhaustive) | — |
 //! | [`softplus`] | 2 ulp, all finite `x` | `x` above 17.4, `e^x` below -17 |
 //! | [`log_sigmoid`] | 2 ulp, all finite `x` | `x` below -17.4, `-e^{-x}` above 17 |
 //! | [`sigmoid`] | 3 ulp, all finite `x` (2 for `x ≥ 0`) | `1` above 17.4, `e^x` below -17 |
@@ -51,6 +53,6 @@ mod sum;
 mod accuracy_tests;
 
 pub(crate) use exp::{exp, exp_neg};
-pub(crate) use log::{ln, ln_1p, ln_1p_recip, ln_1p_unit, ln_1p_unit_recip};
+pub(crate) use log::{ln, ln_1p, ln_1p_recip, ln_1p_unit};
 pub(crate) use logistic::{log_sigmoid, sigmoid, softplus};
 pub(crate) use sum::{BLOCK, LaneSum};

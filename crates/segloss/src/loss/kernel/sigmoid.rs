@@ -5,7 +5,7 @@
 //! `softplus(-x) = max(-x,0) + l` all follow without overflow or cancellation.
 
 use super::{FOLD, LANES, fold, sel};
-use crate::math::{exp_neg, ln, ln_1p_unit, ln_1p_unit_recip, sigmoid, softplus};
+use crate::math::{exp_neg, ln, ln_1p_unit, sigmoid};
 use multiversion::multiversion;
 
 /// `(σ(x), σ(-x), e^{-|x|}, σ(|x|), ln(1 + e^{-|x|}))`.
@@ -94,11 +94,13 @@ impl SigmoidTerm for BceTerm {
         // `mul_add` throughout the kernels: one rounding instead of two, and one instruction
         // where the CPU has FMA (every SIMD clone requires it).
         let t = t.mul_add(1.0 - ls, 0.5 * ls);
-        let (a, b, ..) = parts(x);
-        let sp_pos = softplus(x); // -ln(1 - p)
-        let sp_neg = softplus(-x); // -ln p
-        let loss = (pw * t).mul_add(sp_neg, (1.0 - t) * sp_pos);
-        let grad = (-(pw * t)).mul_add(b, (1.0 - t) * a);
+        let (a, b, _e, _s, l) = parts(x);
+        // `pw·t·softplus(−x) + (1 − t)·softplus(x)` with `softplus(±x) = max(±x, 0) + l`:
+        // `l·(pw·t + 1 − t) + |x|·(1 − t or pw·t)`, a sum of non-negative terms (no
+        // cancellation) in three operations after `l`.
+        let (pt, omt) = (pw * t, 1.0 - t);
+        let loss = x.abs().mul_add(sel(x >= 0.0, omt, pt), l * (pt + omt));
+        let grad = (-pt).mul_add(b, omt * a);
         (loss, grad, a, b)
     }
 }
@@ -132,7 +134,6 @@ const HUGE: f32 = f32::from_bits(0x5f80_0000);
 /// The intermediate values of a focal element up to `σ(±x)`; see [`focal_common`].
 struct FocalSig {
     e: f32,
-    u: f32,
     den: f32,
     big_zero: bool,
     f: f32,
@@ -160,7 +161,6 @@ fn focal_sig(x: f32, t: f32) -> FocalSig {
     let er = e * r;
     FocalSig {
         e,
-        u,
         den,
         big_zero,
         f,
@@ -181,7 +181,6 @@ fn focal_sig(x: f32, t: f32) -> FocalSig {
 fn focal_common(x: f32, t: f32) -> (f32, f32, f32, f32, f32, f32, bool, f32) {
     let FocalSig {
         e,
-        u,
         den,
         big_zero,
         f,
@@ -190,7 +189,7 @@ fn focal_common(x: f32, t: f32) -> (f32, f32, f32, f32, f32, f32, bool, f32) {
         a,
         b,
     } = focal_sig(x, t);
-    let l = ln_1p_unit_recip(e, u, r);
+    let l = ln_1p_unit(e);
     let sp_pos = sel(x > 0.0, x, 0.0) + l;
     let sp_neg = sel(x < 0.0, -x, 0.0) + l;
     let bce = t.mul_add(sp_neg, (1.0 - t) * sp_pos);
@@ -253,9 +252,8 @@ impl<const K: u32> SigmoidTerm for Focal<FocalInt<K>> {
     #[inline(always)]
     fn eval((_gamma, ap, an): Self::Row, x: f32, t: f32) -> (f32, f32, f32, f32) {
         let (a, b, _e, _s, l) = parts(x);
-        let sp_pos = sel(x > 0.0, x, 0.0) + l; // −ln(1 − p)
-        let sp_neg = sel(x < 0.0, -x, 0.0) + l; // −ln p
-        let bce = t.mul_add(sp_neg, (1.0 - t) * sp_pos);
+        // BCE `= t·softplus(−x) + (1 − t)·softplus(x) = l + |x|·(1 − t or t)`, as in `BceTerm`.
+        let bce = x.abs().mul_add(sel(x >= 0.0, 1.0 - t, t), l);
         let q = t.mul_add(b, (1.0 - t) * a);
         let mut qk1 = 1.0f32; // q^{K−1}, or 1 for K = 0 (whose term has the factor K = 0)
         let mut k = 1;
