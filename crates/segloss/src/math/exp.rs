@@ -33,7 +33,7 @@ pub(crate) fn exp(x: f32) -> f32 {
     // is one `max`/`min` instruction.
     let x = if x < EXP_LO { EXP_LO } else { x };
     let x = if x > EXP_HI { EXP_HI } else { x };
-    let shifted = x * LOG2_E + ROUND_MAGIC;
+    let shifted = x.mul_add(LOG2_E, ROUND_MAGIC);
     let n = (shifted.to_bits() as i32).wrapping_sub(ROUND_MAGIC.to_bits() as i32);
     let nf = shifted - ROUND_MAGIC;
     let r = (-nf).mul_add(LN2_LO, (-nf).mul_add(LN2_HI, x));
@@ -67,7 +67,7 @@ pub(crate) fn exp(x: f32) -> f32 {
 #[inline(always)]
 pub(crate) fn exp_neg(x: f32) -> f32 {
     let x = if x < EXP_LO { EXP_LO } else { x };
-    let shifted = x * LOG2_E + ROUND_MAGIC;
+    let shifted = x.mul_add(LOG2_E, ROUND_MAGIC);
     // `n + 64 + 127`, the biased exponent of `2^{n+64}`, straight from the bit pattern.
     let biased = (shifted.to_bits() as i32).wrapping_sub(ROUND_MAGIC.to_bits() as i32 - 191);
     let nf = shifted - ROUND_MAGIC;

@@ -268,7 +268,9 @@ impl<const K: u32> SigmoidTerm for Focal<FocalInt<K>> {
         // for confident pixels with hard targets, where `σ(x) − 1` would lose the digits BCE keeps.
         let d = (1.0 - t).mul_add(a, -(t * b));
         // ∂q/∂x = (1 − 2t)σ(x)σ(−x).
-        let dq = (K as f32 * (1.0 - 2.0 * t)) * (qk1 * (a * b));
+        // `K(1 − 2t)` as one FMA; for `K` a power of two it is exactly `K·fl(1 − 2t)`.
+        let kf = K as f32;
+        let dq = t.mul_add(-2.0 * kf, kf) * (qk1 * (a * b));
         let grad = at * m.mul_add(d, dq * bce);
         (loss, grad, a, b)
     }
