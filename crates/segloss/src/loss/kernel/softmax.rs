@@ -327,8 +327,9 @@ fn unit_body<Lb: Label, const NC: usize>(
             let mut zrest = [0f32; LANES];
             let mut swd = [0f32; LANES];
             let mut wy = [0f32; LANES];
-            for (c, ec) in e.iter_mut().enumerate() {
-                let wc = wts[c];
+            // `zip`, not `wts[c]`: a bounds check per class in the hot loop otherwise
+            // (`wts` has one weight per class, checked when the loss was configured).
+            for (c, (ec, &wc)) in e.iter_mut().zip(wts).enumerate() {
                 let ci = c as i32;
                 for l in 0..LANES {
                     let d = ec[l] - m[l];
