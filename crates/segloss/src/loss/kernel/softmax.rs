@@ -299,7 +299,9 @@ fn unit_body<Lb: Label, const NC: usize>(
             if ctx.check {
                 for ec in e.iter() {
                     for l in 0..LANES {
-                        acc_bad[l] += sel(ec[l].abs() <= f32::MAX, 0.0, 1.0);
+                        // `x·0 + acc` is `acc` for finite `x` and NaN, for good, once
+                        // an infinite or NaN logit passes: one FMA per logit.
+                        acc_bad[l] = ec[l].mul_add(0.0, acc_bad[l]);
                     }
                 }
             }
@@ -491,7 +493,7 @@ fn unit_body<Lb: Label, const NC: usize>(
             su[i] += fold(&mut sa[i]);
         }
     }
-    out.bad |= fold(&mut acc_bad) != 0.0;
+    out.bad |= fold(&mut acc_bad).is_nan();
     out.sums = sums;
     out
 }
