@@ -33,20 +33,8 @@ pub(crate) fn exp(x: f32) -> f32 {
     // is one `max`/`min` instruction.
     let x = if x < EXP_LO { EXP_LO } else { x };
     let x = if x > EXP_HI { EXP_HI } else { x };
-    let shifted = x.mul_add(LOG2_E, ROUND_MAGIC);
+    let (shifted, y) = reduce(x);
     let n = (shifted.to_bits() as i32).wrapping_sub(ROUND_MAGIC.to_bits() as i32);
-    let nf = shifted - ROUND_MAGIC;
-    let r = (-nf).mul_add(LN2_LO, (-nf).mul_add(LN2_HI, x));
-    let r2 = r * r;
-    let mut p: f32 = 1.987_569_2e-4;
-    p = p.mul_add(r, 1.398_199_9e-3);
-    p = p.mul_add(r, 8.333_452e-3);
-    p = p.mul_add(r, 4.166_579_6e-2);
-    p = p.mul_add(r, 1.666_666_5e-1);
-    p = p.mul_add(r, 0.5); // Cephes: 5.0000001201e-1, which rounds to 0.5 in f32
-    // Not `p.mul_add(r2, r)`: with that single rounding some inputs land 1.01 ulp off (the
-    // exhaustive test found them); with two roundings every input stays within 1 ulp.
-    let y = p * r2 + r + 1.0;
     // `n ∈ [-150, 129]`: split it so each factor `2^n1`, `2^n2` is a normal float.
     let n1 = n >> 1;
     let n2 = n.wrapping_sub(n1);
@@ -67,9 +55,18 @@ pub(crate) fn exp(x: f32) -> f32 {
 #[inline(always)]
 pub(crate) fn exp_neg(x: f32) -> f32 {
     let x = if x < EXP_LO { EXP_LO } else { x };
-    let shifted = x.mul_add(LOG2_E, ROUND_MAGIC);
+    let (shifted, y) = reduce(x);
     // `n + 64 + 127`, the biased exponent of `2^{n+64}`, straight from the bit pattern.
     let biased = (shifted.to_bits() as i32).wrapping_sub(ROUND_MAGIC.to_bits() as i32 - 191);
+    y * f32::from_bits((biased << 23) as u32) * TWO_POW_M64
+}
+
+/// The part of [`exp`] and [`exp_neg`] before the scaling by `2^n`, for a clamped `x`:
+/// `(x·log2 e + ROUND_MAGIC, e^r)`, where `n = round(x·log2 e)` sits in the low mantissa bits
+/// of the first value and `r = x − n·ln 2`.
+#[inline(always)]
+fn reduce(x: f32) -> (f32, f32) {
+    let shifted = x.mul_add(LOG2_E, ROUND_MAGIC);
     let nf = shifted - ROUND_MAGIC;
     let r = (-nf).mul_add(LN2_LO, (-nf).mul_add(LN2_HI, x));
     let r2 = r * r;
@@ -78,9 +75,10 @@ pub(crate) fn exp_neg(x: f32) -> f32 {
     p = p.mul_add(r, 8.333_452e-3);
     p = p.mul_add(r, 4.166_579_6e-2);
     p = p.mul_add(r, 1.666_666_5e-1);
-    p = p.mul_add(r, 0.5);
-    let y = p * r2 + r + 1.0;
-    y * f32::from_bits((biased << 23) as u32) * TWO_POW_M64
+    p = p.mul_add(r, 0.5); // Cephes: 5.0000001201e-1, which rounds to 0.5 in f32
+    // Not `p.mul_add(r2, r)`: with that single rounding some inputs land 1.01 ulp off (the
+    // exhaustive test found them); with two roundings every input stays within 1 ulp.
+    (shifted, p * r2 + r + 1.0)
 }
 
 /// `2^-64`, exact.
