@@ -134,6 +134,23 @@ impl Terms {
     }
 }
 
+/// `(u^{k−1}, u^k)` lane by lane for the integer-`γ` focal term, by multiplication;
+/// `(1, 1)` for `k = 0`, whose gradient term has the factor `k = 0`.
+#[inline(always)]
+fn int_powers(u: &[f32; LANES], k: u32) -> ([f32; LANES], [f32; LANES]) {
+    let mut uk1 = [1f32; LANES];
+    for _ in 1..k {
+        for l in 0..LANES {
+            uk1[l] *= u[l];
+        }
+    }
+    let mut uk = [1f32; LANES];
+    for l in 0..LANES {
+        uk[l] = sel(k == 0, 1.0, uk1[l] * u[l]);
+    }
+    (uk1, uk)
+}
+
 /// Converts the labels of pixels `s0..s1` into `out` as classes, `-1` for the ignore label;
 /// returns whether every label is below `nc` or the ignore label.
 #[inline(always)]
@@ -403,18 +420,13 @@ fn unit_body<Lb: Label, const NC: usize>(
                     // `−ln p_y = ln Z − (x_y − m)`: a sum of two non-negative terms, and
                     // `ln Z` alone when `y` is the arg-max, which `lnz` keeps accurate.
                     let mut u = [0f32; LANES];
-                    let mut uk1 = [1f32; LANES];
                     for l in 0..LANES {
                         u[l] = zrest[l] * inv[l];
                     }
-                    for _ in 1..kint {
-                        for l in 0..LANES {
-                            uk1[l] *= u[l];
-                        }
-                    }
+                    let (uk1, um) = int_powers(&u, kint);
                     let kf = kint as f32;
                     for l in 0..LANES {
-                        let mm = sel(kint == 0, 1.0, uk1[l] * u[l]);
+                        let mm = um[l];
                         let nl = lnz[l] - xy[l];
                         let py = ey[l] * inv[l];
                         let kk = wy[l] * vf[l];
@@ -580,17 +592,12 @@ fn from_p_body<Lb: Label, const NC: usize>(
                 }
                 if t.kind == 3 {
                     // Integer `γ`: the same as `unit_body`'s kind 3, from `p`.
-                    let mut uk1 = [1f32; LANES];
-                    for _ in 1..t.kint {
-                        for l in 0..LANES {
-                            uk1[l] *= u[l];
-                        }
-                    }
+                    let (uk1, um) = int_powers(&u, t.kint);
                     let kf = t.kint as f32;
                     for l in 0..LANES {
                         let (py, u) = (py[l], u[l]);
                         let nl = sel(py > 0.5, ln_1p(u / py), -ln(py.max(f32::MIN_POSITIVE)));
-                        let mm = sel(t.kint == 0, 1.0, uk1[l] * u);
+                        let mm = um[l];
                         let kk = wy[l] * vf[l];
                         let f = kk * (kf * py * nl).mul_add(uk1[l], mm);
                         terms.pa[l] = scale * f;
