@@ -41,6 +41,22 @@ pub(crate) enum SoftmaxPixel {
 }
 
 impl SoftmaxPixel {
+    /// The kind of the pixel term: 0 none, 1 cross-entropy, 2 focal with a real `γ`, 3 focal
+    /// with an integer `γ ≤` [`MAX_INT_GAMMA`]. The fused pass is compiled once per kind.
+    fn kind(&self) -> u8 {
+        match self {
+            SoftmaxPixel::None => 0,
+            SoftmaxPixel::Ce { .. } => 1,
+            SoftmaxPixel::Focal { gamma, .. } => {
+                if gamma.fract() == 0.0 && *gamma <= MAX_INT_GAMMA {
+                    3
+                } else {
+                    2
+                }
+            }
+        }
+    }
+
     fn weights(&self) -> Option<&[f32]> {
         match self {
             SoftmaxPixel::None => None,
@@ -110,15 +126,13 @@ impl Terms {
             .pixel
             .weights()
             .map_or_else(|| vec![1.0f32; nc], <[f32]>::to_vec);
-        let (ce_eps, ce_wsum, gamma, kind) = match ctx.pixel {
-            SoftmaxPixel::None => (0.0, 0.0, 0.0, 0u8),
+        let kind = ctx.pixel.kind();
+        let (ce_eps, ce_wsum, gamma) = match ctx.pixel {
+            SoftmaxPixel::None => (0.0, 0.0, 0.0),
             SoftmaxPixel::Ce {
                 wsum, smoothing, ..
-            } => (*smoothing, *wsum, 0.0, 1u8),
-            SoftmaxPixel::Focal { gamma, .. } => {
-                let int = gamma.fract() == 0.0 && *gamma <= MAX_INT_GAMMA;
-                (0.0, 0.0, *gamma, if int { 3u8 } else { 2u8 })
-            }
+            } => (*smoothing, *wsum, 0.0),
+            SoftmaxPixel::Focal { gamma, .. } => (0.0, 0.0, *gamma),
         };
         Terms {
             wts,
@@ -131,6 +145,17 @@ impl Terms {
             sq: sel(ctx.squared, 1.0, 0.0),
             scale: ctx.pix_scale,
         }
+    }
+}
+
+/// `v` copied into `buf` when `NC > 0` (then `v.len() == NC`), `v` itself otherwise.
+#[inline(always)]
+fn fixed_or_slice<'a, const NC: usize>(v: &'a [f32], buf: &'a mut [f32; NC]) -> &'a [f32] {
+    if NC > 0 {
+        buf.copy_from_slice(&v[..NC]);
+        &buf[..]
+    } else {
+        v
     }
 }
 
@@ -152,8 +177,10 @@ fn int_powers(u: &[f32; LANES], k: u32) -> ([f32; LANES], [f32; LANES]) {
 }
 
 /// Converts the labels of pixels `s0..s1` into `out` as classes, `-1` for the ignore label;
-/// returns whether every label is below `nc` or the ignore label.
-#[inline(always)]
+/// returns whether every label is below `nc` or the ignore label. The kernels after it see
+/// only `i32` classes, so they are not generic over the label type (a quarter of the
+/// instances to compile).
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
 fn classes_of<Lb: Label>(
     lab: &[Lb],
     s0: usize,
@@ -243,10 +270,10 @@ fn grad_block(
 
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn unit_body<Lb: Label, const NC: usize>(
+fn unit_body<const NC: usize, const KIND: u8>(
     ctx: &SoftmaxCtx<'_>,
     x: &[f32],
-    lab: &[Lb],
+    cls_buf: &[i32; PIXEL_CHUNK],
     s0: usize,
     s1: usize,
     mut grads: Option<&mut [&mut [f32]]>,
@@ -267,7 +294,13 @@ fn unit_body<Lb: Label, const NC: usize>(
         sq,
         scale,
     } = Terms::of(ctx, nc);
-    let wts = &wts[..];
+    debug_assert_eq!(kind, KIND);
+    let kind = KIND;
+    // A fixed array for a constant class count: the per-class loops then have a constant
+    // trip count and unroll into straight-line code (with the `Vec`'s runtime length, LLVM
+    // kept a compare and branch per class and spilled the scratch around them).
+    let mut wts_fixed = [0f32; NC];
+    let wts = fixed_or_slice(&wts, &mut wts_fixed);
 
     let mut e_fixed = [[0f32; LANES]; NC];
     let mut e_heap = vec![[0f32; LANES]; if NC > 0 { 0 } else { nc }];
@@ -285,9 +318,6 @@ fn unit_body<Lb: Label, const NC: usize>(
     let mut acc_n = [0f32; LANES];
     let mut acc_bad = [0f32; LANES];
     let mut out = SoftmaxOut::default();
-    let mut cls_buf = [-1i32; PIXEL_CHUNK];
-    let labels_ok = classes_of(lab, s0, s1, nc, ctx.ignore, &mut cls_buf);
-    out.bad |= ctx.check && !labels_ok;
 
     // The block body as a macro, expanded twice: with `len = LANES` (a constant) for the
     // full blocks, where every copy is a fixed-size move, and once for the tail. With one
@@ -312,15 +342,6 @@ fn unit_body<Lb: Label, const NC: usize>(
             let mut cls = [-1i32; LANES];
             if let Ok(src) = <&[i32; LANES]>::try_from(&cls_buf[b - s0..b - s0 + LANES]) {
                 cls = *src;
-            }
-            if ctx.check {
-                for ec in e.iter() {
-                    for l in 0..LANES {
-                        // `x·0 + acc` is `acc` for finite `x` and NaN, for good, once
-                        // an infinite or NaN logit passes: one FMA per logit.
-                        acc_bad[l] = ec[l].mul_add(0.0, acc_bad[l]);
-                    }
-                }
             }
             let mut vf = [0f32; LANES];
             for l in 0..LANES {
@@ -353,6 +374,14 @@ fn unit_body<Lb: Label, const NC: usize>(
                 for l in 0..LANES {
                     let d = ec[l] - m[l];
                     let hit = cls[l] == ci;
+                    // The input check: `d·0 + acc` is `acc` while every `d` is finite and
+                    // NaN, for good, once one is not; `d = x_c − m` is not finite exactly
+                    // when a logit of the pixel is not (an infinite `x_c` makes `m`
+                    // infinite too, and `∞ − ∞` is NaN). One FMA per logit, on a value
+                    // already in a register (a separate pass over the logits cost a
+                    // seventh of the cross-entropy kernel's time in a store-forwarding
+                    // stall).
+                    acc_bad[l] = d.mul_add(0.0, acc_bad[l]);
                     let ex = exp_neg(d);
                     xy[l] += sel(hit, d, 0.0);
                     ey[l] += sel(hit, ex, 0.0);
@@ -505,7 +534,7 @@ fn unit_body<Lb: Label, const NC: usize>(
             su[i] += fold(&mut sa[i]);
         }
     }
-    out.bad |= fold(&mut acc_bad).is_nan();
+    out.bad |= ctx.check && fold(&mut acc_bad).is_nan();
     out.sums = sums;
     out
 }
@@ -516,9 +545,9 @@ fn unit_body<Lb: Label, const NC: usize>(
 /// so for them this pass has no `exp` and computes bit for bit what recomputing `p` would;
 /// the focal term needs two `ln` and one `exp` per pixel instead of one `exp` per logit.
 #[inline(always)]
-fn from_p_body<Lb: Label, const NC: usize>(
+fn from_p_body<const NC: usize, const KIND: u8>(
     ctx: &SoftmaxCtx<'_>,
-    lab: &[Lb],
+    cls_buf: &[i32; PIXEL_CHUNK],
     s0: usize,
     s1: usize,
     grads: &mut [&mut [f32]],
@@ -526,128 +555,142 @@ fn from_p_body<Lb: Label, const NC: usize>(
 ) {
     let nc = if NC > 0 { NC } else { ctx.classes };
     let t = Terms::of(ctx, nc);
+    debug_assert_eq!(t.kind, KIND);
     let (ce_eps, scale, k_eps) = (t.ce_eps, t.scale, t.k_eps);
+    let mut wts_fixed = [0f32; NC];
+    let wts = fixed_or_slice(&t.wts, &mut wts_fixed);
     let mut e_fixed = [[0f32; LANES]; NC];
     let mut e_heap = vec![[0f32; LANES]; if NC > 0 { 0 } else { nc }];
     let p: &mut [[f32; LANES]] = if NC > 0 { &mut e_fixed } else { &mut e_heap };
-    let mut cls_buf = [-1i32; PIXEL_CHUNK];
-    classes_of(lab, s0, s1, nc, ctx.ignore, &mut cls_buf);
-    for b in (s0..s1).step_by(LANES) {
-        let len = LANES.min(s1 - b);
-        let off = b - s0;
-        for (c, pc) in p.iter_mut().enumerate() {
-            let src = &grads[c][off..off + len];
-            if let Ok(src) = <&[f32; LANES]>::try_from(src) {
-                *pc = *src;
-            } else {
-                *pc = [0.0; LANES];
-                pc[..len].copy_from_slice(src);
-            }
-        }
-        let mut cls = [-1i32; LANES];
-        if let Ok(src) = <&[i32; LANES]>::try_from(&cls_buf[off..off + LANES]) {
-            cls = *src;
-        }
-        let mut vf = [0f32; LANES];
-        let mut wy = [0f32; LANES];
-        for l in 0..LANES {
-            vf[l] = sel(cls[l] >= 0, 1.0, 0.0);
-        }
-        for (c, &wc) in t.wts.iter().enumerate().take(nc) {
-            let ci = c as i32;
-            for l in 0..LANES {
-                wy[l] += sel(cls[l] == ci, wc, 0.0);
-            }
-        }
-        let mut terms = PixelGrad {
-            pa: [0.0; LANES],
-            pb: [0.0; LANES],
-            scale,
-            k_eps,
-            ce: t.kind == 1,
-        };
-        match t.kind {
-            1 => {
-                // The same expressions as `unit_body`'s cross-entropy arm.
-                for l in 0..LANES {
-                    let q = (1.0 - ce_eps) * wy[l] + vf[l] * k_eps * t.ce_wsum;
-                    terms.pa[l] = scale * q;
-                    terms.pb[l] = -scale * (1.0 - ce_eps) * wy[l];
-                }
-            }
-            2 | 3 => {
-                // Focal from the probabilities alone: `u = 1 − p_y` as the sum of the other
-                // classes' `p` (no cancellation), `−ln p_y` as `ln(1 + u/p_y)` when `p_y > ½`,
-                // so every factor keeps its relative accuracy; `p_y·(−ln p_y)/u` is taken as
-                // its limit 0 when `p_y` underflowed and 1 when `u = 0`.
-                let mut py = [0f32; LANES];
-                let mut u = [0f32; LANES];
-                for (c, pc) in p.iter().enumerate() {
-                    let ci = c as i32;
-                    for l in 0..LANES {
-                        let hit = cls[l] == ci;
-                        py[l] += sel(hit, pc[l], 0.0);
-                        u[l] += sel(hit, 0.0, pc[l]);
-                    }
-                }
-                if t.kind == 3 {
-                    // Integer `γ`: the same as `unit_body`'s kind 3, from `p`.
-                    let (uk1, um) = int_powers(&u, t.kint);
-                    let kf = t.kint as f32;
-                    for l in 0..LANES {
-                        let (py, u) = (py[l], u[l]);
-                        let nl = sel(py > 0.5, ln_1p(u / py), -ln(py.max(f32::MIN_POSITIVE)));
-                        let mm = um[l];
-                        let kk = wy[l] * vf[l];
-                        let f = kk * (kf * py * nl).mul_add(uk1[l], mm);
-                        terms.pa[l] = scale * f;
-                        terms.pb[l] = -scale * f;
-                    }
+    // The block body as a macro, expanded for the full blocks (`len = LANES`, a constant:
+    // the copies stay fixed-size moves) and once for the tail, as in `unit_body` (with a
+    // runtime `len` the copies were `memcpy` calls, a twentieth of a Dice+CE call).
+    macro_rules! block {
+        ($b:expr, $len:expr) => {{
+            let b: usize = $b;
+            let len: usize = $len;
+            let off = b - s0;
+            for (c, pc) in p.iter_mut().enumerate() {
+                let src = &grads[c][off..off + len];
+                if let Ok(src) = <&[f32; LANES]>::try_from(src) {
+                    *pc = *src;
                 } else {
-                    for l in 0..LANES {
-                        let (py, u) = (py[l], u[l]);
-                        let nl = sel(py > 0.5, ln_1p(u / py), -ln(py.max(f32::MIN_POSITIVE)));
-                        let mm = sel(
-                            u == 0.0 && t.gamma > 0.0,
-                            0.0,
-                            exp_neg(t.gamma * ln(u.max(f32::MIN_POSITIVE))),
-                        );
-                        let ratio = sel(u > 0.0, nl / u, 1.0);
-                        let pr = sel(py > 0.0, py * ratio, 0.0);
-                        let kk = wy[l] * vf[l];
-                        let f = kk * mm * (1.0 + t.gamma * pr);
-                        terms.pa[l] = scale * f;
-                        terms.pb[l] = -scale * f;
-                    }
+                    *pc = [0.0; LANES];
+                    pc[..len].copy_from_slice(src);
                 }
             }
-            _ => {}
-        }
-        grad_block(
-            p,
-            &cls,
-            &vf,
-            &terms,
-            &t.wts,
-            Some(coef),
-            t.sq,
-            grads,
-            off,
-            len,
-        );
+            let mut cls = [-1i32; LANES];
+            if let Ok(src) = <&[i32; LANES]>::try_from(&cls_buf[off..off + LANES]) {
+                cls = *src;
+            }
+            let mut vf = [0f32; LANES];
+            let mut wy = [0f32; LANES];
+            for l in 0..LANES {
+                vf[l] = sel(cls[l] >= 0, 1.0, 0.0);
+            }
+            for (c, &wc) in wts.iter().enumerate() {
+                let ci = c as i32;
+                for l in 0..LANES {
+                    wy[l] += sel(cls[l] == ci, wc, 0.0);
+                }
+            }
+            let mut terms = PixelGrad {
+                pa: [0.0; LANES],
+                pb: [0.0; LANES],
+                scale,
+                k_eps,
+                ce: KIND == 1,
+            };
+            match KIND {
+                1 => {
+                    // The same expressions as `unit_body`'s cross-entropy arm.
+                    for l in 0..LANES {
+                        let q = (1.0 - ce_eps) * wy[l] + vf[l] * k_eps * t.ce_wsum;
+                        terms.pa[l] = scale * q;
+                        terms.pb[l] = -scale * (1.0 - ce_eps) * wy[l];
+                    }
+                }
+                2 | 3 => {
+                    // Focal from the probabilities alone: `u = 1 − p_y` as the sum of the other
+                    // classes' `p` (no cancellation), `−ln p_y` as `ln(1 + u/p_y)` when `p_y > ½`,
+                    // so every factor keeps its relative accuracy; `p_y·(−ln p_y)/u` is taken as
+                    // its limit 0 when `p_y` underflowed and 1 when `u = 0`.
+                    let mut py = [0f32; LANES];
+                    let mut u = [0f32; LANES];
+                    for (c, pc) in p.iter().enumerate() {
+                        let ci = c as i32;
+                        for l in 0..LANES {
+                            let hit = cls[l] == ci;
+                            py[l] += sel(hit, pc[l], 0.0);
+                            u[l] += sel(hit, 0.0, pc[l]);
+                        }
+                    }
+                    if KIND == 3 {
+                        // Integer `γ`: the same as `unit_body`'s kind 3, from `p`.
+                        let (uk1, um) = int_powers(&u, t.kint);
+                        let kf = t.kint as f32;
+                        for l in 0..LANES {
+                            let (py, u) = (py[l], u[l]);
+                            let nl = sel(py > 0.5, ln_1p(u / py), -ln(py.max(f32::MIN_POSITIVE)));
+                            let mm = um[l];
+                            let kk = wy[l] * vf[l];
+                            let f = kk * (kf * py * nl).mul_add(uk1[l], mm);
+                            terms.pa[l] = scale * f;
+                            terms.pb[l] = -scale * f;
+                        }
+                    } else {
+                        for l in 0..LANES {
+                            let (py, u) = (py[l], u[l]);
+                            let nl = sel(py > 0.5, ln_1p(u / py), -ln(py.max(f32::MIN_POSITIVE)));
+                            let mm = sel(
+                                u == 0.0 && t.gamma > 0.0,
+                                0.0,
+                                exp_neg(t.gamma * ln(u.max(f32::MIN_POSITIVE))),
+                            );
+                            let ratio = sel(u > 0.0, nl / u, 1.0);
+                            let pr = sel(py > 0.0, py * ratio, 0.0);
+                            let kk = wy[l] * vf[l];
+                            let f = kk * mm * (1.0 + t.gamma * pr);
+                            terms.pa[l] = scale * f;
+                            terms.pb[l] = -scale * f;
+                        }
+                    }
+                }
+                _ => {}
+            }
+            grad_block(
+                p,
+                &cls,
+                &vf,
+                &terms,
+                wts,
+                Some(coef),
+                t.sq,
+                grads,
+                off,
+                len,
+            );
+        }};
+    }
+    let full_end = s0 + (s1 - s0) / LANES * LANES;
+    for b in (s0..full_end).step_by(LANES) {
+        block!(b, LANES);
+    }
+    if full_end < s1 {
+        block!(full_end, s1 - full_end);
     }
 }
 
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
-fn from_p_simd<Lb: Label, const NC: usize>(
+fn from_p_simd<const NC: usize, const KIND: u8>(
     ctx: &SoftmaxCtx<'_>,
-    lab: &[Lb],
+    cls_buf: &[i32; PIXEL_CHUNK],
     s0: usize,
     s1: usize,
     grads: &mut [&mut [f32]],
     coef: &[[f32; 2]],
 ) {
-    from_p_body::<Lb, NC>(ctx, lab, s0, s1, grads, coef)
+    from_p_body::<NC, KIND>(ctx, cls_buf, s0, s1, grads, coef)
 }
 
 /// See [`from_p_body`].
@@ -659,12 +702,24 @@ pub(crate) fn grad_from_p<Lb: Label>(
     grads: &mut [&mut [f32]],
     coef: &[[f32; 2]],
 ) {
+    let mut cls_buf = [-1i32; PIXEL_CHUNK];
+    classes_of(lab, s0, s1, ctx.classes, ctx.ignore, &mut cls_buf);
+    let cls_buf = &cls_buf;
+    let kind = ctx.pixel.kind();
     macro_rules! go {
         ($nc:literal) => {
+            match kind {
+                0 => go!($nc, 0),
+                1 => go!($nc, 1),
+                2 => go!($nc, 2),
+                _ => go!($nc, 3),
+            }
+        };
+        ($nc:literal, $k:literal) => {
             if super::simd_enabled() {
-                from_p_simd::<Lb, $nc>(ctx, lab, s0, s1, grads, coef)
+                from_p_simd::<$nc, $k>(ctx, cls_buf, s0, s1, grads, coef)
             } else {
-                from_p_body::<Lb, $nc>(ctx, lab, s0, s1, grads, coef)
+                from_p_body::<$nc, $k>(ctx, cls_buf, s0, s1, grads, coef)
             }
         };
     }
@@ -684,16 +739,16 @@ pub(crate) fn grad_from_p<Lb: Label>(
 
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
 #[allow(clippy::too_many_arguments)]
-fn unit_simd<Lb: Label, const NC: usize>(
+fn unit_simd<const NC: usize, const KIND: u8>(
     ctx: &SoftmaxCtx<'_>,
     x: &[f32],
-    lab: &[Lb],
+    cls_buf: &[i32; PIXEL_CHUNK],
     s0: usize,
     s1: usize,
     grads: Option<&mut [&mut [f32]]>,
     losses: Option<&mut [f32]>,
 ) -> SoftmaxOut {
-    unit_body::<Lb, NC>(ctx, x, lab, s0, s1, grads, losses)
+    unit_body::<NC, KIND>(ctx, x, cls_buf, s0, s1, grads, losses)
 }
 
 /// Processes pixels `s0..s1` of one image: `x` is the image's `C×S` logits, `lab` its `S`
@@ -710,18 +765,30 @@ pub(crate) fn unit<Lb: Label>(
     grads: Option<&mut [&mut [f32]]>,
     losses: Option<&mut [f32]>,
 ) -> SoftmaxOut {
+    let kind = ctx.pixel.kind();
+    let mut cls_buf = [-1i32; PIXEL_CHUNK];
+    let labels_ok = classes_of(lab, s0, s1, ctx.classes, ctx.ignore, &mut cls_buf);
+    let cls_buf = &cls_buf;
     macro_rules! go {
         ($nc:literal) => {
+            match kind {
+                0 => go!($nc, 0),
+                1 => go!($nc, 1),
+                2 => go!($nc, 2),
+                _ => go!($nc, 3),
+            }
+        };
+        ($nc:literal, $k:literal) => {
             if super::simd_enabled() {
-                unit_simd::<Lb, $nc>(ctx, x, lab, s0, s1, grads, losses)
+                unit_simd::<$nc, $k>(ctx, x, cls_buf, s0, s1, grads, losses)
             } else {
-                unit_body::<Lb, $nc>(ctx, x, lab, s0, s1, grads, losses)
+                unit_body::<$nc, $k>(ctx, x, cls_buf, s0, s1, grads, losses)
             }
         };
     }
     // A constant class count keeps the per-class scratch in registers (measured: Dice+CE at
     // 2×4×96³ takes 16 ms this way against 29 ms with the heap scratch).
-    match ctx.classes {
+    let mut out = match ctx.classes {
         2 => go!(2),
         3 => go!(3),
         4 => go!(4),
@@ -730,5 +797,7 @@ pub(crate) fn unit<Lb: Label>(
         7 => go!(7),
         8 => go!(8),
         _ => go!(0),
-    }
+    };
+    out.bad |= ctx.check && !labels_ok;
+    out
 }
