@@ -478,3 +478,87 @@ fn focal_tiny_soft_targets_match_the_closed_form() {
         );
     }
 }
+
+/// Every integer label type gives the same softmax losses and gradients, bit for bit, with
+/// and without an ignore label: `u8` and `u16` labels are converted with `i32` comparisons,
+/// `u32` and `i64` labels with `i64` ones. An ignore label that no `u8`/`u16` value can
+/// take (−100, 70 000) ignores nothing, and a label ≥ C is an error for every type.
+#[test]
+fn every_label_type_gives_the_same_softmax_result() {
+    let mut rng = Rng(11);
+    let shape = Shape::new(&[2, 3, 37, 3]).unwrap();
+    let x: Vec<f32> = (0..shape.len()).map(|_| rng.normal(3.0) as f32).collect();
+    let npix = shape.index_len();
+    // Classes 0..3 and the ignore label 255 (where it is one).
+    let raw: Vec<u32> = (0..npix)
+        .map(|i| if i % 7 == 3 { 255 } else { (i * 5 % 3) as u32 })
+        .collect();
+    let sm = Activation::Softmax;
+    for ignore in [Some(255i64), Some(-100), Some(70_000), None] {
+        let with = |c: DiceCeConfig| match ignore {
+            Some(i) => c.with_ignore_index(i),
+            None => c,
+        };
+        let dice_ce = with(DiceCeConfig::new().with_activation(sm))
+            .init()
+            .unwrap();
+        let ce = match ignore {
+            Some(i) => CrossEntropyConfig::new().with_ignore_index(i),
+            None => CrossEntropyConfig::new(),
+        }
+        .init()
+        .unwrap();
+        let losses: [&dyn Loss; 2] = [&dice_ce, &ce];
+        // Without 255 as the ignore label, the 255s are out of range: map them to class 2
+        // for the comparison, and check the error separately.
+        let lab: Vec<u32> = raw
+            .iter()
+            .map(|&v| {
+                if v == 255 && ignore != Some(255) {
+                    2
+                } else {
+                    v
+                }
+            })
+            .collect();
+        let l8: Vec<u8> = lab.iter().map(|&v| v as u8).collect();
+        let l16: Vec<u16> = lab.iter().map(|&v| v as u16).collect();
+        let l64: Vec<i64> = lab.iter().map(|&v| v as i64).collect();
+        for l in losses {
+            let want = forward(l, &x, Targets::U32(&lab), &shape);
+            for (ty, t) in [
+                ("u8", Targets::U8(&l8)),
+                ("u16", Targets::U16(&l16)),
+                ("i64", Targets::I64(&l64)),
+            ] {
+                let got = forward(l, &x, t, &shape);
+                assert_eq!(
+                    got.0.to_bits(),
+                    want.0.to_bits(),
+                    "{} {ty} {ignore:?}",
+                    l.name()
+                );
+                assert!(
+                    got.1
+                        .iter()
+                        .zip(&want.1)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "{} {ty} {ignore:?}",
+                    l.name()
+                );
+            }
+            if ignore != Some(255) {
+                let mut g = vec![0f32; x.len()];
+                let bad8: Vec<u8> = raw.iter().map(|&v| v as u8).collect();
+                let bad16: Vec<u16> = raw.iter().map(|&v| v as u16).collect();
+                for t in [Targets::U8(&bad8), Targets::U16(&bad16), Targets::U32(&raw)] {
+                    assert!(
+                        l.forward(&x, t, &shape, Some(&mut g)).is_err(),
+                        "{}",
+                        l.name()
+                    );
+                }
+            }
+        }
+    }
+}

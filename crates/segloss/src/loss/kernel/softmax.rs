@@ -176,6 +176,22 @@ fn int_powers(u: &[f32; LANES], k: u32) -> ([f32; LANES], [f32; LANES]) {
     (uk1, uk)
 }
 
+/// Whether `Lb` is one of the standard label types of at most 16 bits (`bool`, `u8`, `i8`,
+/// `u16`, `i16`), whose `to_i64` lies in `[−2¹⁵, 2¹⁶)`. A type test, not a size test:
+/// [`Label`] can be implemented outside the crate, with any `to_i64`.
+fn narrow_label<Lb: Label>() -> bool {
+    use std::any::TypeId;
+    let t = TypeId::of::<Lb>();
+    [
+        TypeId::of::<bool>(),
+        TypeId::of::<u8>(),
+        TypeId::of::<i8>(),
+        TypeId::of::<u16>(),
+        TypeId::of::<i16>(),
+    ]
+    .contains(&t)
+}
+
 /// Converts the labels of pixels `s0..s1` into `out` as classes, `-1` for the ignore label;
 /// returns whether every label is below `nc` or the ignore label. The kernels after it see
 /// only `i32` classes, so they are not generic over the label type (a quarter of the
@@ -191,10 +207,26 @@ fn classes_of<Lb: Label>(
 ) -> bool {
     debug_assert!(s1 - s0 <= PIXEL_CHUNK);
     let mut bad = 0u32;
-    for (o, &v) in out.iter_mut().zip(&lab[s0..s1]) {
-        let v = v.to_i64();
-        bad += u32::from(!((0..nc as i64).contains(&v) | (v == ignore)));
-        *o = if v == ignore { -1 } else { v as i32 };
+    if narrow_label::<Lb>() {
+        // These labels lie in `[−2¹⁵, 2¹⁶)`, so the comparisons can be made in `i32`,
+        // sixteen to an AVX-512 register instead of eight. An ignore label outside that
+        // range matches no label; `i32::MIN` stands for it, which no such label equals.
+        let nc = i32::try_from(nc).unwrap_or(i32::MAX);
+        let ignore = i32::try_from(ignore)
+            .ok()
+            .filter(|v| (-(1 << 15)..(1 << 16)).contains(v))
+            .unwrap_or(i32::MIN);
+        for (o, &v) in out.iter_mut().zip(&lab[s0..s1]) {
+            let v = v.to_i64() as i32;
+            bad += u32::from(!((0..nc).contains(&v) | (v == ignore)));
+            *o = if v == ignore { -1 } else { v };
+        }
+    } else {
+        for (o, &v) in out.iter_mut().zip(&lab[s0..s1]) {
+            let v = v.to_i64();
+            bad += u32::from(!((0..nc as i64).contains(&v) | (v == ignore)));
+            *o = if v == ignore { -1 } else { v as i32 };
+        }
     }
     bad == 0
 }
