@@ -104,6 +104,33 @@ pub(crate) struct SoftmaxOut {
 /// The largest integer `γ` whose focal term is computed by multiplication ([`Terms::kint`]).
 const MAX_INT_GAMMA: f32 = 8.0;
 
+/// Expands to `$go!(NC, KIND)` for the class count `$classes` and the pixel term's kind
+/// `$kind` ([`SoftmaxPixel::kind`]): `NC` is the count as a constant for 2–8 classes and 0
+/// (any count) otherwise. A constant class count keeps the per-class scratch in registers
+/// (measured: Dice+CE at 2×4×96³ took 16 ms this way against 29 ms with the heap scratch).
+macro_rules! with_consts {
+    ($classes:expr, $kind:expr, $go:ident) => {
+        match $classes {
+            2 => with_consts!(@kind 2, $kind, $go),
+            3 => with_consts!(@kind 3, $kind, $go),
+            4 => with_consts!(@kind 4, $kind, $go),
+            5 => with_consts!(@kind 5, $kind, $go),
+            6 => with_consts!(@kind 6, $kind, $go),
+            7 => with_consts!(@kind 7, $kind, $go),
+            8 => with_consts!(@kind 8, $kind, $go),
+            _ => with_consts!(@kind 0, $kind, $go),
+        }
+    };
+    (@kind $nc:literal, $kind:expr, $go:ident) => {
+        match $kind {
+            0 => $go!($nc, 0),
+            1 => $go!($nc, 1),
+            2 => $go!($nc, 2),
+            _ => $go!($nc, 3),
+        }
+    };
+}
+
 /// The loop-invariant parameters of a unit: class weights, the pixel term's kind (0 none,
 /// 1 cross-entropy, 2 focal with a real `γ`, 3 focal with an integer `γ`) and constants.
 struct Terms {
@@ -748,16 +775,7 @@ pub(crate) fn grad_from_p<Lb: Label>(
     let mut cls_buf = [-1i32; PIXEL_CHUNK];
     classes_of(lab, s0, s1, ctx.classes, ctx.ignore, &mut cls_buf);
     let cls_buf = &cls_buf;
-    let kind = ctx.pixel.kind();
     macro_rules! go {
-        ($nc:literal) => {
-            match kind {
-                0 => go!($nc, 0),
-                1 => go!($nc, 1),
-                2 => go!($nc, 2),
-                _ => go!($nc, 3),
-            }
-        };
         ($nc:literal, $k:literal) => {
             if super::simd_enabled() {
                 from_p_simd::<$nc, $k>(ctx, cls_buf, s0, s1, grads, coef)
@@ -766,18 +784,7 @@ pub(crate) fn grad_from_p<Lb: Label>(
             }
         };
     }
-    // A constant class count keeps the per-class scratch in registers (measured: Dice+CE at
-    // 2×4×96³ takes 16 ms this way against 29 ms with the heap scratch).
-    match ctx.classes {
-        2 => go!(2),
-        3 => go!(3),
-        4 => go!(4),
-        5 => go!(5),
-        6 => go!(6),
-        7 => go!(7),
-        8 => go!(8),
-        _ => go!(0),
-    }
+    with_consts!(ctx.classes, ctx.pixel.kind(), go)
 }
 
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
@@ -813,14 +820,6 @@ pub(crate) fn unit<Lb: Label>(
     let labels_ok = classes_of(lab, s0, s1, ctx.classes, ctx.ignore, &mut cls_buf);
     let cls_buf = &cls_buf;
     macro_rules! go {
-        ($nc:literal) => {
-            match kind {
-                0 => go!($nc, 0),
-                1 => go!($nc, 1),
-                2 => go!($nc, 2),
-                _ => go!($nc, 3),
-            }
-        };
         ($nc:literal, $k:literal) => {
             if super::simd_enabled() {
                 unit_simd::<$nc, $k>(ctx, x, cls_buf, s0, s1, grads, losses)
@@ -829,18 +828,7 @@ pub(crate) fn unit<Lb: Label>(
             }
         };
     }
-    // A constant class count keeps the per-class scratch in registers (measured: Dice+CE at
-    // 2×4×96³ takes 16 ms this way against 29 ms with the heap scratch).
-    let mut out = match ctx.classes {
-        2 => go!(2),
-        3 => go!(3),
-        4 => go!(4),
-        5 => go!(5),
-        6 => go!(6),
-        7 => go!(7),
-        8 => go!(8),
-        _ => go!(0),
-    };
+    let mut out = with_consts!(ctx.classes, kind, go);
     out.bad |= ctx.check && !labels_ok;
     out
 }
