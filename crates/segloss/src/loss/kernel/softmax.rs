@@ -131,8 +131,9 @@ macro_rules! with_consts {
     };
 }
 
-/// The loop-invariant parameters of a unit: class weights, the pixel term's kind (0 none,
-/// 1 cross-entropy, 2 focal with a real `γ`, 3 focal with an integer `γ`) and constants.
+/// The loop-invariant parameters of a unit: class weights and constants. The pixel term's
+/// kind is not among them: the kernels take it as the const generic `KIND`
+/// ([`SoftmaxPixel::kind`]).
 struct Terms {
     wts: Vec<f32>,
     ce_eps: f32,
@@ -141,7 +142,6 @@ struct Terms {
     /// `γ` as an integer when kind is 3: `(1 − p_y)^γ` is then a product (no `ln`, no
     /// `exp`), finite at `p_y = 1`, and the gradient's `(1 − p_y)^{γ−1}` needs no division.
     kint: u32,
-    kind: u8,
     k_eps: f32,
     sq: f32,
     scale: f32,
@@ -167,7 +167,6 @@ impl Terms {
             ce_wsum,
             gamma,
             kint: if kind == 3 { gamma as u32 } else { 0 },
-            kind,
             k_eps: ce_eps / nc as f32,
             sq: sel(ctx.squared, 1.0, 0.0),
             scale: ctx.pix_scale,
@@ -348,13 +347,11 @@ fn unit_body<const NC: usize, const KIND: u8>(
         ce_wsum,
         gamma,
         kint,
-        kind,
         k_eps,
         sq,
         scale,
     } = Terms::of(ctx, nc);
-    debug_assert_eq!(kind, KIND);
-    let kind = KIND;
+    debug_assert_eq!(ctx.pixel.kind(), KIND);
     // A fixed array for a constant class count: the per-class loops then have a constant
     // trip count and unroll into straight-line code (with the `Vec`'s runtime length, LLVM
     // kept a compare and branch per class and spilled the scratch around them).
@@ -480,7 +477,7 @@ fn unit_body<const NC: usize, const KIND: u8>(
             let mut pa = [0f32; LANES];
             let mut pb = [0f32; LANES];
             let mut lo = [0f32; LANES];
-            match kind {
+            match KIND {
                 1 => {
                     for l in 0..LANES {
                         let q = (1.0 - ce_eps) * wy[l] + vf[l] * k_eps * ce_wsum;
@@ -572,7 +569,7 @@ fn unit_body<const NC: usize, const KIND: u8>(
                         pb,
                         scale,
                         k_eps,
-                        ce: kind == 1,
+                        ce: KIND == 1,
                     };
                     grad_block(e, &cls, &vf, &terms, wts, None, sq, gs, off, len);
                 }
@@ -625,7 +622,7 @@ fn from_p_body<const NC: usize, const KIND: u8>(
 ) {
     let nc = if NC > 0 { NC } else { ctx.classes };
     let t = Terms::of(ctx, nc);
-    debug_assert_eq!(t.kind, KIND);
+    debug_assert_eq!(ctx.pixel.kind(), KIND);
     let (ce_eps, scale, k_eps) = (t.ce_eps, t.scale, t.k_eps);
     let mut wts_fixed = [0f32; NC];
     let wts = fixed_or_slice(&t.wts, &mut wts_fixed);
@@ -815,7 +812,6 @@ pub(crate) fn unit<Lb: Label>(
     grads: Option<&mut [&mut [f32]]>,
     losses: Option<&mut [f32]>,
 ) -> SoftmaxOut {
-    let kind = ctx.pixel.kind();
     let mut cls_buf = [-1i32; PIXEL_CHUNK];
     let labels_ok = classes_of(lab, s0, s1, ctx.classes, ctx.ignore, &mut cls_buf);
     let cls_buf = &cls_buf;
@@ -828,7 +824,7 @@ pub(crate) fn unit<Lb: Label>(
             }
         };
     }
-    let mut out = with_consts!(ctx.classes, kind, go);
+    let mut out = with_consts!(ctx.classes, ctx.pixel.kind(), go);
     out.bad |= ctx.check && !labels_ok;
     out
 }
