@@ -294,32 +294,33 @@ fn grad_block(
     gs: &mut [&mut [f32]],
     off: usize,
     len: usize,
+    gp: &mut [[f32; LANES]],
 ) {
+    // `g_c` goes into `gp` (one row per class, a fixed array for a constant class count),
+    // computed once for both the dot product and the gradient: computing it twice cost a
+    // fifth of pass 2's vector operations.
     let mut dot = [0f32; LANES];
     if let Some(cf) = coef {
-        for (c, pc) in p.iter().enumerate() {
-            let [ca, cb] = cf[c];
+        for (c, ((pc, gc), &[ca, cb])) in p.iter().zip(gp.iter_mut()).zip(cf).enumerate() {
             let ci = c as i32;
             for l in 0..LANES {
                 let hit = sel(cls[l] == ci, 1.0, 0.0);
-                let gp = ca.mul_add(hit, cb * vf[l] * sq.mul_add(2.0 * pc[l] - 1.0, 1.0));
-                dot[l] = pc[l].mul_add(gp, dot[l]);
+                gc[l] = ca.mul_add(hit, cb * vf[l] * sq.mul_add(2.0 * pc[l] - 1.0, 1.0));
+                dot[l] = pc[l].mul_add(gc[l], dot[l]);
             }
         }
     }
     let has_region = coef.is_some();
     let (pa, pb) = (&terms.pa, &terms.pb);
-    for (c, pc) in p.iter().enumerate() {
-        let [ca, cb] = coef.map_or([0.0, 0.0], |cf| cf[c]);
-        let cw = -terms.scale * terms.k_eps * wts[c] * sel(terms.ce, 1.0, 0.0);
+    for (c, ((pc, gc), &wc)) in p.iter().zip(gp.iter()).zip(wts).enumerate() {
+        let cw = -terms.scale * terms.k_eps * wc * sel(terms.ce, 1.0, 0.0);
         let ci = c as i32;
         let mut gl = [0f32; LANES];
         for l in 0..LANES {
             let p = pc[l];
             let hit = sel(cls[l] == ci, 1.0, 0.0);
             let pix = pa[l].mul_add(p, pb[l].mul_add(hit, vf[l] * cw));
-            let gp = ca.mul_add(hit, cb * vf[l] * sq.mul_add(2.0 * p - 1.0, 1.0));
-            let reg = sel(has_region, p * (gp - dot[l]), 0.0);
+            let reg = sel(has_region, p * (gc[l] - dot[l]), 0.0);
             gl[l] = pix + reg;
         }
         put(&mut gs[c][off..off + len], &gl);
@@ -358,15 +359,18 @@ fn unit_body<const NC: usize, const KIND: u8>(
     let mut wts_fixed = [0f32; NC];
     let wts = fixed_or_slice(&wts, &mut wts_fixed);
 
-    let mut e_fixed = [[0f32; LANES]; NC];
     let mut e_heap = vec![[0f32; LANES]; if NC > 0 { 0 } else { nc }];
-    let e: &mut [[f32; LANES]] = if NC > 0 { &mut e_fixed } else { &mut e_heap };
+    let mut gp_heap = vec![[0f32; LANES]; if NC > 0 { 0 } else { nc }];
     let mut sacc_fixed = [[[0f32; LANES]; 3]; NC];
     let mut sacc_heap = vec![[[0f32; LANES]; 3]; if NC > 0 || !ctx.want_sums { 0 } else { nc }];
-    let sacc: &mut [[[f32; LANES]; 3]] = match (NC > 0, ctx.want_sums) {
-        (_, false) => &mut [],
-        (true, true) => &mut sacc_fixed,
-        (false, true) => &mut sacc_heap,
+    // Chosen on `NC` alone, a constant: a choice that also depended on `want_sums` left the
+    // slice's length unknown, and LLVM kept the class loop of the sums below as a run-time
+    // loop with its accumulators in memory (and a scalar copy of it behind an alias check).
+    // Without `want_sums` the accumulators go unused (`sums` is empty).
+    let sacc: &mut [[[f32; LANES]; 3]] = if NC > 0 {
+        &mut sacc_fixed
+    } else {
+        &mut sacc_heap
     };
     let mut sums = vec![[0f64; 3]; if ctx.want_sums { nc } else { 0 }];
     let mut acc_loss = [0f32; LANES];
@@ -383,6 +387,9 @@ fn unit_body<const NC: usize, const KIND: u8>(
         ($b:expr, $len:expr) => {{
             let b: usize = $b;
             let len: usize = $len;
+            // Per-block scratch for a constant class count (see `from_p_body`).
+            let mut e_fixed = [[0f32; LANES]; NC];
+            let e: &mut [[f32; LANES]] = if NC > 0 { &mut e_fixed } else { &mut e_heap };
             for (c, ec) in e.iter_mut().enumerate() {
                 let base = c * s + b;
                 // Fixed-size array copies stay in registers; slice copies become memcpy calls.
@@ -571,7 +578,10 @@ fn unit_body<const NC: usize, const KIND: u8>(
                         k_eps,
                         ce: KIND == 1,
                     };
-                    grad_block(e, &cls, &vf, &terms, wts, None, sq, gs, off, len);
+                    let mut gp_fixed = [[0f32; LANES]; NC];
+                    let gp: &mut [[f32; LANES]] =
+                        if NC > 0 { &mut gp_fixed } else { &mut gp_heap };
+                    grad_block(e, &cls, &vf, &terms, wts, None, sq, gs, off, len, gp);
                 }
             }
         }};
@@ -626,9 +636,16 @@ fn from_p_body<const NC: usize, const KIND: u8>(
     let (ce_eps, scale, k_eps) = (t.ce_eps, t.scale, t.k_eps);
     let mut wts_fixed = [0f32; NC];
     let wts = fixed_or_slice(&t.wts, &mut wts_fixed);
-    let mut e_fixed = [[0f32; LANES]; NC];
-    let mut e_heap = vec![[0f32; LANES]; if NC > 0 { 0 } else { nc }];
-    let p: &mut [[f32; LANES]] = if NC > 0 { &mut e_fixed } else { &mut e_heap };
+    // The coefficients as a local copy for a constant class count: read through the
+    // caller's slice, LLVM reloaded them for every block (it cannot rule out that the
+    // gradient stores change them).
+    let mut coef_fixed = [[0f32; 2]; NC];
+    if NC > 0 {
+        coef_fixed.copy_from_slice(&coef[..NC]);
+    }
+    let coef: &[[f32; 2]] = if NC > 0 { &coef_fixed } else { coef };
+    let mut p_heap = vec![[0f32; LANES]; if NC > 0 { 0 } else { nc }];
+    let mut gp_heap = vec![[0f32; LANES]; if NC > 0 { 0 } else { nc }];
     // The block body as a macro, expanded for the full blocks (`len = LANES`, a constant:
     // the copies stay fixed-size moves) and once for the tail, as in `unit_body` (with a
     // runtime `len` the copies were `memcpy` calls, a twentieth of a Dice+CE call).
@@ -637,6 +654,12 @@ fn from_p_body<const NC: usize, const KIND: u8>(
             let b: usize = $b;
             let len: usize = $len;
             let off = b - s0;
+            // Per-block scratch for a constant class count: one array shared by the full
+            // blocks and the tail (whose copies have a run-time length) was kept in memory.
+            let mut p_fixed = [[0f32; LANES]; NC];
+            let mut gp_fixed = [[0f32; LANES]; NC];
+            let p: &mut [[f32; LANES]] = if NC > 0 { &mut p_fixed } else { &mut p_heap };
+            let gp: &mut [[f32; LANES]] = if NC > 0 { &mut gp_fixed } else { &mut gp_heap };
             for (c, pc) in p.iter_mut().enumerate() {
                 let src = &grads[c][off..off + len];
                 if let Ok(src) = <&[f32; LANES]>::try_from(src) {
@@ -736,6 +759,7 @@ fn from_p_body<const NC: usize, const KIND: u8>(
                 grads,
                 off,
                 len,
+                gp,
             );
         }};
     }
