@@ -571,19 +571,31 @@ fn every_label_type_gives_the_same_softmax_result() {
 #[test]
 fn squared_dice_is_accurate_for_small_probabilities() {
     let n = 64;
+    let s = 1e-5;
+    // One squared Dice term from probabilities `p` and targets `t`:
+    // `L = 1 − (2I + s)/(Σp² + Σt² + s)` and `∂L/∂p_i = −(2t_i·D − N·2p_i)/D²`.
+    let term = |p: &[f64], t: &[f64]| -> (f64, Vec<f64>) {
+        let num = 2.0 * p.iter().zip(t).map(|(a, b)| a * b).sum::<f64>() + s;
+        let den = p.iter().chain(t).map(|a| a * a).sum::<f64>() + s;
+        let d = p
+            .iter()
+            .zip(t)
+            .map(|(&pi, &ti)| -(2.0 * ti * den - num * 2.0 * pi) / (den * den))
+            .collect();
+        (1.0 - num / den, d)
+    };
     let x: Vec<f32> = (0..n).map(|i| -9.0 - 0.013 * i as f32).collect();
     let t: Vec<f32> = (0..n).map(|i| f32::from(i % 8 == 0)).collect();
-    // Sigmoid, one image and channel: L = 1 − (2I + s)/(Σp² + Σt² + s).
     let sig = |v: f64| 1.0 / (1.0 + (-v).exp());
     let p: Vec<f64> = x.iter().map(|&v| sig(v as f64)).collect();
     let t64: Vec<f64> = t.iter().map(|&v| v as f64).collect();
-    let s = 1e-5;
-    let num = 2.0 * p.iter().zip(&t64).map(|(a, b)| a * b).sum::<f64>() + s;
-    let den = p.iter().map(|a| a * a).sum::<f64>() + t64.iter().map(|a| a * a).sum::<f64>() + s;
-    let want: Vec<f64> = p
+
+    // Sigmoid, one image and channel.
+    let (want_loss, dldp) = term(&p, &t64);
+    let want: Vec<f64> = dldp
         .iter()
-        .zip(&t64)
-        .map(|(&pi, &ti)| -(2.0 * ti / den - num * 2.0 * pi / (den * den)) * pi * (1.0 - pi))
+        .zip(&p)
+        .map(|(d, &pi)| d * pi * (1.0 - pi))
         .collect();
     let dice = DiceConfig::new()
         .with_denominator(Denominator::Squared)
@@ -591,32 +603,25 @@ fn squared_dice_is_accurate_for_small_probabilities() {
         .unwrap();
     let shape = Shape::new(&[1, 1, n]).unwrap();
     let (v, g) = forward(&dice, &x, Targets::Dense(&t), &shape);
-    assert_close("sigmoid", "loss", &[v], &[1.0 - num / den], 1e-6, 0.0);
+    assert_close("sigmoid", "loss", &[v], &[want_loss], 1e-6, 0.0);
     let g64: Vec<f64> = g.iter().map(|&v| v as f64).collect();
     assert_close("sigmoid", "grad", &g64, &want, 4e-6, 0.0);
 
-    // Softmax, two classes, every label 0: class 1 has small probabilities and an empty
-    // target, so its term's gradient is all `2p` (`∂/∂p_1 = s·2p_1/(Σp_1² + s)²`).
+    // Softmax, two classes, every label 0: class 1 has the small probabilities and an
+    // empty target, so its term's gradient is all `2p`. The loss is the mean of the two
+    // terms; the gradient goes through the softmax Jacobian `p_c (∂L/∂p_c − Σ_k p_k ∂L/∂p_k)`.
     let x2: Vec<f32> = x.iter().map(|_| 0.0).chain(x.iter().copied()).collect();
     let lab = vec![0u8; n];
-    let p1: Vec<f64> = x.iter().map(|&v| sig(v as f64)).collect();
-    let probs = [p1.iter().map(|v| 1.0 - v).collect::<Vec<_>>(), p1];
-    let onehot = [vec![1f64; n], vec![0f64; n]];
-    // ∂L/∂p_c for each class (the mean of the two terms), then the softmax Jacobian.
-    let mut dldp = [vec![0f64; n], vec![0f64; n]];
-    for c in 0..2 {
-        let (pc, tc) = (&probs[c], &onehot[c]);
-        let num = 2.0 * pc.iter().zip(tc).map(|(a, b)| a * b).sum::<f64>() + s;
-        let den = pc.iter().map(|a| a * a).sum::<f64>() + tc.iter().map(|a| a * a).sum::<f64>() + s;
-        for i in 0..n {
-            dldp[c][i] = -(2.0 * tc[i] / den - num * 2.0 * pc[i] / (den * den)) / 2.0;
-        }
-    }
+    let probs = [p.iter().map(|v| 1.0 - v).collect::<Vec<_>>(), p.clone()];
+    let dldp = [
+        term(&probs[0], &vec![1.0; n]).1,
+        term(&probs[1], &vec![0.0; n]).1,
+    ];
     let mut want2 = vec![0f64; 2 * n];
     for i in 0..n {
-        let dot = probs[0][i] * dldp[0][i] + probs[1][i] * dldp[1][i];
+        let dot = (probs[0][i] * dldp[0][i] + probs[1][i] * dldp[1][i]) / 2.0;
         for c in 0..2 {
-            want2[c * n + i] = probs[c][i] * (dldp[c][i] - dot);
+            want2[c * n + i] = probs[c][i] * (dldp[c][i] / 2.0 - dot);
         }
     }
     let dice = DiceConfig::new()

@@ -403,8 +403,8 @@ fn pass1_step<T: SigmoidTerm, const WRITE: bool>(
         acc[0][l] += lo;
         acc[1][l] = p.mul_add(tv, acc[1][l]);
         // p or p² as p·(p or 1): a select of a loop-invariant choice, and p² exact to one
-        // rounding (`p·(1 + (p − 1))`, the form before, rounded `p − 1` to 2⁻²⁴ absolute,
-        // a relative error of 6e-8/p in p², 6e-4 at p = 1e-4).
+        // rounding. Not the branch-free `p·(1 + sq·(p − 1))`: its `p − 1` rounds to 2⁻²⁴
+        // absolute, a relative error of 6e-8/p in p² (6e-4 at p = 1e-4).
         acc[2][l] = p.mul_add(sel(sq, p, 1.0), acc[2][l]);
         acc[3][l] = tv.mul_add(sel(sq, tv, 1.0), acc[3][l]);
     }
@@ -430,7 +430,6 @@ fn pass1_unit_body<T: SigmoidTerm>(
     let full = x.len() / LANES * LANES;
     let (xh, xt) = x.split_at(full);
     let (th, tt) = t.split_at(full);
-    let sq = squared;
     match g {
         Some(g) => {
             let (gh, gt) = g.split_at_mut(full);
@@ -440,14 +439,14 @@ fn pass1_unit_body<T: SigmoidTerm>(
                 .zip(gh.chunks_exact_mut(LANES))
                 .enumerate()
             {
-                pass1_step::<T, true>(row, sq, scale, &mut acc, xc, tc, gc, LANES);
+                pass1_step::<T, true>(row, squared, scale, &mut acc, xc, tc, gc, LANES);
                 if k % FOLD == FOLD - 1 {
                     for i in 0..5 {
                         total[i] += fold(&mut acc[i]);
                     }
                 }
             }
-            pass1_step::<T, true>(row, sq, scale, &mut acc, xt, tt, gt, xt.len());
+            pass1_step::<T, true>(row, squared, scale, &mut acc, xt, tt, gt, xt.len());
         }
         None => {
             for (k, (xc, tc)) in xh
@@ -455,14 +454,14 @@ fn pass1_unit_body<T: SigmoidTerm>(
                 .zip(th.chunks_exact(LANES))
                 .enumerate()
             {
-                pass1_step::<T, false>(row, sq, scale, &mut acc, xc, tc, &mut [], LANES);
+                pass1_step::<T, false>(row, squared, scale, &mut acc, xc, tc, &mut [], LANES);
                 if k % FOLD == FOLD - 1 {
                     for i in 0..5 {
                         total[i] += fold(&mut acc[i]);
                     }
                 }
             }
-            pass1_step::<T, false>(row, sq, scale, &mut acc, xt, tt, &mut [], xt.len());
+            pass1_step::<T, false>(row, squared, scale, &mut acc, xt, tt, &mut [], xt.len());
         }
     }
     for i in 0..5 {

@@ -560,8 +560,8 @@ fn unit_body<const NC: usize, const KIND: u8>(
                         let p = ec[l];
                         let hit = sel(cls[l] == ci, 1.0, 0.0);
                         sa[0][l] = p.mul_add(hit, sa[0][l]);
-                        // `p` or `p²` as `p·(p or 1)`, exact to one rounding (`p·(1 + (p − 1))`
-                        // had rounded `p − 1` to 2⁻²⁴ absolute: 6e-4 relative at p = 1e-4).
+                        // `p` or `p²` as `p·(p or 1)`, exact to one rounding (see
+                        // `sigmoid::pass1_step`).
                         sa[1][l] = (vf[l] * p).mul_add(sel(sq, p, 1.0), sa[1][l]);
                         sa[2][l] += hit;
                     }
