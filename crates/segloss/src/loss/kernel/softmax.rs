@@ -176,13 +176,29 @@ impl Terms {
 
 /// `v` copied into `buf` when `NC > 0` (then `v.len() == NC`), `v` itself otherwise.
 #[inline(always)]
-fn fixed_or_slice<'a, const NC: usize>(v: &'a [f32], buf: &'a mut [f32; NC]) -> &'a [f32] {
+fn fixed_or_slice<'a, T: Copy, const NC: usize>(v: &'a [T], buf: &'a mut [T; NC]) -> &'a [T] {
     if NC > 0 {
         buf.copy_from_slice(&v[..NC]);
         &buf[..]
     } else {
         v
     }
+}
+
+/// Per-class scratch of `nc` rows on the heap, used only when the class count is not a
+/// constant (`NC = 0`); empty otherwise.
+fn heap_rows<const NC: usize>(nc: usize) -> Vec<[f32; LANES]> {
+    vec![[0f32; LANES]; if NC > 0 { 0 } else { nc }]
+}
+
+/// `fixed` for a constant class count, `heap` otherwise: the choice depends on `NC` alone,
+/// so LLVM resolves it and keeps a fixed array in registers.
+#[inline(always)]
+fn rows<'a, const NC: usize>(
+    fixed: &'a mut [[f32; LANES]; NC],
+    heap: &'a mut [[f32; LANES]],
+) -> &'a mut [[f32; LANES]] {
+    if NC > 0 { fixed } else { heap }
 }
 
 /// `(u^{k−1}, u^k)` lane by lane for the integer-`γ` focal term, by multiplication;
@@ -360,8 +376,8 @@ fn unit_body<const NC: usize, const KIND: u8>(
     let mut wts_fixed = [0f32; NC];
     let wts = fixed_or_slice(&wts, &mut wts_fixed);
 
-    let mut e_heap = vec![[0f32; LANES]; if NC > 0 { 0 } else { nc }];
-    let mut gp_heap = vec![[0f32; LANES]; if NC > 0 { 0 } else { nc }];
+    let mut e_heap = heap_rows::<NC>(nc);
+    let mut gp_heap = heap_rows::<NC>(nc);
     let mut sacc_fixed = [[[0f32; LANES]; 3]; NC];
     let mut sacc_heap = vec![[[0f32; LANES]; 3]; if NC > 0 || !ctx.want_sums { 0 } else { nc }];
     // Chosen on `NC` alone, a constant: a choice that also depended on `want_sums` left the
@@ -390,7 +406,7 @@ fn unit_body<const NC: usize, const KIND: u8>(
             let len: usize = $len;
             // Per-block scratch for a constant class count (see `from_p_body`).
             let mut e_fixed = [[0f32; LANES]; NC];
-            let e: &mut [[f32; LANES]] = if NC > 0 { &mut e_fixed } else { &mut e_heap };
+            let e = rows(&mut e_fixed, &mut e_heap);
             for (c, ec) in e.iter_mut().enumerate() {
                 let base = c * s + b;
                 // Fixed-size array copies stay in registers; slice copies become memcpy calls.
@@ -582,8 +598,7 @@ fn unit_body<const NC: usize, const KIND: u8>(
                         ce: KIND == 1,
                     };
                     let mut gp_fixed = [[0f32; LANES]; NC];
-                    let gp: &mut [[f32; LANES]] =
-                        if NC > 0 { &mut gp_fixed } else { &mut gp_heap };
+                    let gp = rows(&mut gp_fixed, &mut gp_heap);
                     grad_block(e, &cls, &vf, &terms, wts, None, sq, gs, off, len, gp);
                 }
             }
@@ -643,12 +658,9 @@ fn from_p_body<const NC: usize, const KIND: u8>(
     // caller's slice, LLVM reloaded them for every block (it cannot rule out that the
     // gradient stores change them).
     let mut coef_fixed = [[0f32; 2]; NC];
-    if NC > 0 {
-        coef_fixed.copy_from_slice(&coef[..NC]);
-    }
-    let coef: &[[f32; 2]] = if NC > 0 { &coef_fixed } else { coef };
-    let mut p_heap = vec![[0f32; LANES]; if NC > 0 { 0 } else { nc }];
-    let mut gp_heap = vec![[0f32; LANES]; if NC > 0 { 0 } else { nc }];
+    let coef = fixed_or_slice(coef, &mut coef_fixed);
+    let mut p_heap = heap_rows::<NC>(nc);
+    let mut gp_heap = heap_rows::<NC>(nc);
     // The block body as a macro, expanded for the full blocks (`len = LANES`, a constant:
     // the copies stay fixed-size moves) and once for the tail, as in `unit_body` (with a
     // runtime `len` the copies were `memcpy` calls, a twentieth of a Dice+CE call).
@@ -661,8 +673,8 @@ fn from_p_body<const NC: usize, const KIND: u8>(
             // blocks and the tail (whose copies have a run-time length) was kept in memory.
             let mut p_fixed = [[0f32; LANES]; NC];
             let mut gp_fixed = [[0f32; LANES]; NC];
-            let p: &mut [[f32; LANES]] = if NC > 0 { &mut p_fixed } else { &mut p_heap };
-            let gp: &mut [[f32; LANES]] = if NC > 0 { &mut gp_fixed } else { &mut gp_heap };
+            let p = rows(&mut p_fixed, &mut p_heap);
+            let gp = rows(&mut gp_fixed, &mut gp_heap);
             for (c, pc) in p.iter_mut().enumerate() {
                 let src = &grads[c][off..off + len];
                 if let Ok(src) = <&[f32; LANES]>::try_from(src) {
