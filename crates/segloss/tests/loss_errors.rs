@@ -584,3 +584,122 @@ fn errors_name_the_first_bad_position_across_check_pieces() {
         "{e}"
     );
 }
+
+/// Every sigmoid loss configuration (the kernels flag a non-finite logit through the loss
+/// sum for terms whose loss is not finite then, and through `x·0` otherwise): each bad value,
+/// at the start, inside a full block, in a row's tail and in a later row, with each target at
+/// that position, with and without a gradient, is reported at its position.
+#[test]
+fn every_sigmoid_loss_reports_every_bad_value_wherever_it_is() {
+    let shape = Shape::new(&[1, 2, 37]).unwrap();
+    let n = shape.len();
+    let focal = |g: f32, a: FocalAlpha| FocalConfig::new().with_gamma(g).with_alpha(a);
+    let losses: Vec<Box<dyn Loss>> = vec![
+        Box::new(BceConfig::new().init().unwrap()),
+        Box::new(
+            BceConfig::new()
+                .with_class_pos_weights(vec![0.0, 3.0])
+                .with_label_smoothing(0.1)
+                .init()
+                .unwrap(),
+        ),
+        Box::new(focal(2.0, FocalAlpha::Balanced(0.25)).init().unwrap()),
+        Box::new(focal(0.0, FocalAlpha::None).init().unwrap()),
+        Box::new(focal(0.5, FocalAlpha::Balanced(1.0)).init().unwrap()),
+        Box::new(focal(3.0, FocalAlpha::Balanced(0.0)).init().unwrap()),
+        Box::new(focal(1.5, FocalAlpha::NotesVariant(0.25)).init().unwrap()),
+        Box::new(DiceConfig::new().init().unwrap()),
+        Box::new(TverskyConfig::new().with_gamma(0.75).init().unwrap()),
+        Box::new(GeneralizedDiceConfig::new().init().unwrap()),
+        Box::new(DiceCeConfig::new().init().unwrap()),
+        Box::new(DiceFocalConfig::new().init().unwrap()),
+        Box::new(
+            DiceFocalConfig::new()
+                .with_focal(focal(0.5, FocalAlpha::None))
+                .init()
+                .unwrap(),
+        ),
+    ];
+    let x0: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin() * 4.0).collect();
+    let t0: Vec<f32> = (0..n).map(|i| [0.0, 1.0, 0.3][i % 3]).collect();
+    for l in &losses {
+        for pos in [0, 20, 36, 57, n - 1] {
+            for t_at in [0.0f32, 1.0, 0.5] {
+                for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+                    let (mut x, mut t) = (x0.clone(), t0.clone());
+                    x[pos] = bad;
+                    t[pos] = t_at;
+                    for with_grad in [true, false] {
+                        let mut g = vec![SENTINEL; n];
+                        let e = l
+                            .forward(&x, Targets::Dense(&t), &shape, with_grad.then_some(&mut g))
+                            .expect_err("a non-finite logit must fail");
+                        assert!(
+                            matches!(e, Error::NonFinite { input: "logits", index, .. } if index == pos),
+                            "{} x[{pos}] = {bad}, t = {t_at}: {e}",
+                            l.name()
+                        );
+                    }
+                }
+            }
+            for bad in [f32::NAN, -0.25, 1.0 + f32::EPSILON, f32::INFINITY, -1e-30] {
+                let mut t = t0.clone();
+                t[pos] = bad;
+                for with_grad in [true, false] {
+                    let mut g = vec![SENTINEL; n];
+                    let e = l
+                        .forward(&x0, Targets::Dense(&t), &shape, with_grad.then_some(&mut g))
+                        .expect_err("a target outside [0, 1] must fail");
+                    assert!(
+                        matches!(
+                            e,
+                            Error::OutOfRange { input: "targets", index, .. }
+                                | Error::NonFinite { input: "targets", index, .. }
+                                if index == pos
+                        ),
+                        "{} t[{pos}] = {bad}: {e}",
+                        l.name()
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Logits near `f32::MAX` are finite, so valid input, even where the loss sum overflows
+/// (which makes the kernels run the precise check): the call succeeds with a finite gradient.
+#[test]
+fn huge_finite_logits_are_not_bad_input() {
+    let shape = Shape::new(&[1, 1, 40]).unwrap();
+    let x: Vec<f32> = (0..40)
+        .map(|i| if i % 2 == 0 { f32::MAX } else { -f32::MAX })
+        .collect();
+    let t: Vec<f32> = (0..40).map(|i| [0.0, 1.0][(i / 2) % 2]).collect();
+    let losses: Vec<Box<dyn Loss>> = vec![
+        Box::new(BceConfig::new().init().unwrap()),
+        Box::new(
+            FocalConfig::new()
+                .with_alpha(FocalAlpha::None)
+                .init()
+                .unwrap(),
+        ),
+        Box::new(DiceFocalConfig::new().init().unwrap()),
+        Box::new(DiceCeConfig::new().init().unwrap()),
+    ];
+    for l in &losses {
+        let mut g = vec![SENTINEL; 40];
+        let v = l
+            .forward(&x, Targets::Dense(&t), &shape, Some(&mut g))
+            .unwrap_or_else(|e| panic!("{}: {e}", l.name()));
+        assert!(!v.is_nan(), "{}: loss {v}", l.name());
+        assert!(g.iter().all(|v| v.is_finite()), "{}: {g:?}", l.name());
+    }
+    // The overflow itself: BCE of a wrong logit at f32::MAX is f32::MAX, and two of them
+    // in one lane sum to +∞ in f32; the result is the same as before the conservative flag.
+    let bce = BceConfig::new()
+        .with_reduction(Reduction::Sum)
+        .init()
+        .unwrap();
+    let v = bce.forward(&x, Targets::Dense(&t), &shape, None).unwrap();
+    assert!(v > 1e38, "{v}");
+}

@@ -9,9 +9,10 @@
 //! Errors and `grad`: on error `grad` holds no partial result. Errors found before the pass
 //! (buffer lengths, target kind, configuration, shape) leave it untouched; errors found in
 //! the values during the pass leave it filled with zeros (details on `Loss::forward`).
-//! The passes count bad values on the way instead of checking them in a pass of their own;
-//! when the count is not zero the read-only checks of [`validate`] run to name the first
-//! bad position, and [`zero_on_error`] clears whatever the pass wrote.
+//! The passes flag bad values on the way instead of checking them in a pass of their own
+//! (the sigmoid passes conservatively: a loss sum that overflows on finite inputs is flagged
+//! too); when a unit is flagged the read-only checks of [`validate`] run to name the first
+//! bad position, and [`zero_on_error`] clears whatever the pass wrote if there is one.
 
 use super::sigmoid::{self, BceTerm, Focal, FocalInt, FocalReal, FocalTerm, NoTerm, SigmoidTerm};
 use super::softmax::{self, SoftmaxCtx, SoftmaxPixel};
@@ -254,7 +255,7 @@ fn run_sigmoid<T: SigmoidTerm>(
                 let (r, a, b) = range(u);
                 sigmoid::pixel_unit::<T>(term.row(r % nc), &x[a..b], &t[a..b], g, pix_scale as f32)
             });
-            if parts.iter().any(|p| p.1 != 0.0) {
+            if parts.iter().any(|p| p.1) {
                 zero_on_error(grad, || validate::dense_inputs(plan.op, x, t))?;
             }
             Ok(parts.iter().map(|p| p.0).sum::<f64>() * pix_scale)
@@ -277,14 +278,14 @@ fn run_sigmoid<T: SigmoidTerm>(
                     spec.squared,
                 )
             });
-            if parts.iter().any(|p| p[4] != 0.0) {
+            if parts.iter().any(|p| p.1) {
                 zero_on_error(grad.as_deref_mut(), || {
                     validate::dense_inputs(plan.op, x, t)
                 })?;
             }
             let mut sums = vec![[0f64; 3]; rows];
             let mut pix = 0f64;
-            for (u, p) in parts.iter().enumerate() {
+            for (u, (p, _)) in parts.iter().enumerate() {
                 let r = u / ppr;
                 pix += p[0];
                 for k in 0..3 {

@@ -31,6 +31,12 @@ pub(crate) trait SigmoidTerm: Sync {
     /// cheaper to recompute in pass 2 (measured: storing it made Dice+BCE slower), and
     /// [`NoTerm`] has no gradient to store.
     const STORE_GRAD: bool = false;
+    /// Whether the loss of [`SigmoidTerm::eval`] is not finite (`±∞` or NaN) whenever the
+    /// logit is not finite or the target is NaN, for every row and every other argument.
+    /// The kernels then check only the targets' range on the way ([`margin`]), and a unit
+    /// whose loss sum is not finite goes to the precise check; otherwise they also add
+    /// `x·0 + t·0` to the loss sum ([`flagged`]).
+    const LOSS_FLAGS_BAD: bool = false;
     /// Parameters of one channel.
     type Row: Copy + Send + Sync;
     /// The parameters of channel `c`.
@@ -46,15 +52,43 @@ pub(crate) trait SigmoidTerm: Sync {
     }
 }
 
-/// 1 for an element that fails the input check (a non-finite logit, or a target outside
-/// `[0, 1]` or NaN), else 0: counted in a lane accumulator by the passes that check on the way.
+/// The targets' half of the input check: `t − t² = t(1 − t)`, which is `≥ 0` exactly for
+/// `t ∈ [0, 1]` (its sign survives rounding). The passes keep its running minimum per lane,
+/// from 0: a negative minimum means a target outside `[0, 1]`. A NaN `t` gives NaN, which
+/// the minimum skips; the loss sum catches it ([`flagged`]).
+///
+/// With the non-finite loss sum this is one FMA and one `min` per element, against two FMAs,
+/// a compare, a blend and an add for a count of bad elements.
 #[inline(always)]
-fn bad(x: f32, t: f32) -> f32 {
-    // `t − t² = t(1 − t)` is `≥ 0` exactly for `t ∈ [0, 1]` (its sign survives rounding), and
-    // adding `x·0` turns it into NaN for an infinite or NaN `x`; NaN fails `≥ 0`. Two FMAs and
-    // one compare instead of four compares and their mask logic.
-    let v = x.mul_add(0.0, t.mul_add(-t, t));
-    sel(v >= 0.0, 0.0, 1.0)
+fn margin(t: f32) -> f32 {
+    t.mul_add(-t, t)
+}
+
+/// The running minimum of [`margin`]: `min(v, m)` as one instruction.
+#[inline(always)]
+fn min_margin(v: f32, m: f32) -> f32 {
+    sel(v < m, v, m)
+}
+
+/// The loss of one element as the passes sum it: `lo` for a term with
+/// [`SigmoidTerm::LOSS_FLAGS_BAD`]; otherwise `x·0 + (t·0 + lo)`, which is `lo` (up to the
+/// sign of a zero) for finite `x` and `t ≥ 0` and NaN for a non-finite `x` or a NaN `t`.
+/// Either way a bad logit or NaN target makes the unit's loss sum non-finite.
+#[inline(always)]
+fn flagged<T: SigmoidTerm>(lo: f32, x: f32, t: f32) -> f32 {
+    if T::LOSS_FLAGS_BAD {
+        lo
+    } else {
+        x.mul_add(0.0, t.mul_add(0.0, lo))
+    }
+}
+
+/// Whether a unit may hold a bad input, from its loss sum and its lanes of [`margin`]
+/// minima. Never false for a bad input; true also when the loss sum overflows on finite
+/// inputs (logits near `f32::MAX`), which the precise check then clears.
+#[inline(always)]
+fn suspect(loss: f64, margins: &[f32; LANES]) -> bool {
+    !loss.is_finite() || margins.iter().any(|&m| m < 0.0)
 }
 
 /// No pixel term (pure Dice-type losses).
@@ -80,6 +114,9 @@ pub(crate) struct BceTerm {
 }
 
 impl SigmoidTerm for BceTerm {
+    /// The loss is `l·(pt + 1 − t) + |x|·(1 − t or pt)` with `l` finite: for `|x| = ∞` the
+    /// second term is `∞·w`, `∞` for `w > 0` and NaN for `w = 0`; a NaN `x` or `t` propagates.
+    const LOSS_FLAGS_BAD: bool = true;
     type Row = (f32, f32);
     fn row(&self, c: usize) -> (f32, f32) {
         let pw = if self.pos_weight.len() == 1 {
@@ -213,6 +250,9 @@ pub(crate) struct Focal<P>(pub FocalTerm, pub std::marker::PhantomData<P>);
 
 impl SigmoidTerm for Focal<FocalReal> {
     const STORE_GRAD: bool = true;
+    /// The loss is `α_t q^γ · BCE`: BCE is `∞` or NaN for `|x| = ∞` (as in [`BceTerm`]), and
+    /// a finite or NaN factor times it is `±∞` or NaN; NaN propagates.
+    const LOSS_FLAGS_BAD: bool = true;
     type Row = (f32, f32, f32);
     fn row(&self, c: usize) -> Self::Row {
         self.0.row_of(c)
@@ -240,6 +280,8 @@ impl SigmoidTerm for Focal<FocalReal> {
 
 impl<const K: u32> SigmoidTerm for Focal<FocalInt<K>> {
     const STORE_GRAD: bool = true;
+    /// As for [`Focal<FocalReal>`]: `(α_t q^K)·BCE`.
+    const LOSS_FLAGS_BAD: bool = true;
     type Row = (f32, f32, f32);
     fn row(&self, c: usize) -> Self::Row {
         self.0.row_of(c)
@@ -284,10 +326,10 @@ fn pad(src: &[f32]) -> [f32; LANES] {
     out
 }
 
-/// Pixel loss only: returns `(Σ loss, bad inputs)` and writes `scale·∂loss/∂x` into `g`
-/// when given. The second value counts non-finite logits and targets outside `[0, 1]`
-/// (checked on the way, in the same pass: on a bad input the caller discards `g`); it only
-/// matters whether it is 0, which the `f32` lanes keep exactly (a count never returns to 0).
+/// Pixel loss only: returns `(Σ loss, suspect)` and writes `scale·∂loss/∂x` into `g` when
+/// given. `suspect` ([`suspect`]) is true for every unit with a non-finite logit or a target
+/// outside `[0, 1]` (checked on the way, in the same pass: the caller then runs the precise
+/// check, and on a bad input discards `g`).
 #[inline(always)]
 fn pixel_unit_body<T: SigmoidTerm>(
     row: T::Row,
@@ -295,9 +337,9 @@ fn pixel_unit_body<T: SigmoidTerm>(
     t: &[f32],
     g: Option<&mut [f32]>,
     scale: f32,
-) -> (f64, f64) {
+) -> (f64, bool) {
     let mut acc = [0f32; LANES];
-    let mut nbad = [0f32; LANES];
+    let mut margins = [0f32; LANES];
     let mut total = 0f64;
     let full = x.len() / LANES * LANES;
     let (xh, xt) = x.split_at(full);
@@ -313,8 +355,8 @@ fn pixel_unit_body<T: SigmoidTerm>(
             {
                 for l in 0..LANES {
                     let (lo, d, _, _) = T::eval(row, xc[l], tc[l]);
-                    nbad[l] += bad(xc[l], tc[l]);
-                    acc[l] += lo;
+                    margins[l] = min_margin(margin(tc[l]), margins[l]);
+                    acc[l] += flagged::<T>(lo, xc[l], tc[l]);
                     gc[l] = scale * d;
                 }
                 if k % FOLD == FOLD - 1 {
@@ -324,8 +366,8 @@ fn pixel_unit_body<T: SigmoidTerm>(
             let (xp, tp) = (pad(xt), pad(tt));
             for l in 0..xt.len() {
                 let (lo, d, _, _) = T::eval(row, xp[l], tp[l]);
-                nbad[l] += bad(xp[l], tp[l]);
-                acc[l] += lo;
+                margins[l] = min_margin(margin(tp[l]), margins[l]);
+                acc[l] += flagged::<T>(lo, xp[l], tp[l]);
                 gt[l] = scale * d;
             }
         }
@@ -336,20 +378,21 @@ fn pixel_unit_body<T: SigmoidTerm>(
                 .enumerate()
             {
                 for l in 0..LANES {
-                    nbad[l] += bad(xc[l], tc[l]);
-                    acc[l] += T::eval(row, xc[l], tc[l]).0;
+                    margins[l] = min_margin(margin(tc[l]), margins[l]);
+                    acc[l] += flagged::<T>(T::eval(row, xc[l], tc[l]).0, xc[l], tc[l]);
                 }
                 if k % FOLD == FOLD - 1 {
                     total += fold(&mut acc);
                 }
             }
             for l in 0..xt.len() {
-                nbad[l] += bad(xt[l], tt[l]);
-                acc[l] += T::eval(row, xt[l], tt[l]).0;
+                margins[l] = min_margin(margin(tt[l]), margins[l]);
+                acc[l] += flagged::<T>(T::eval(row, xt[l], tt[l]).0, xt[l], tt[l]);
             }
         }
     }
-    (total + fold(&mut acc), fold(&mut nbad))
+    let total = total + fold(&mut acc);
+    (total, suspect(total, &margins))
 }
 
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
@@ -359,7 +402,7 @@ fn pixel_unit_simd<T: SigmoidTerm>(
     t: &[f32],
     g: Option<&mut [f32]>,
     scale: f32,
-) -> (f64, f64) {
+) -> (f64, bool) {
     pixel_unit_body::<T>(row, x, t, g, scale)
 }
 
@@ -370,7 +413,7 @@ pub(crate) fn pixel_unit<T: SigmoidTerm>(
     t: &[f32],
     g: Option<&mut [f32]>,
     scale: f32,
-) -> (f64, f64) {
+) -> (f64, bool) {
     if super::simd_enabled() {
         pixel_unit_simd::<T>(row, x, t, g, scale)
     } else {
@@ -378,7 +421,8 @@ pub(crate) fn pixel_unit<T: SigmoidTerm>(
     }
 }
 
-/// One block of pass 1; with `WRITE`, also stores `scale·∂pix/∂x` into `gc`.
+/// One block of pass 1; with `WRITE`, also stores `scale·∂pix/∂x` into `gc`. `acc` holds
+/// the lanes of the four sums and, last, the running minimum of [`margin`].
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn pass1_step<T: SigmoidTerm, const WRITE: bool>(
@@ -397,10 +441,10 @@ fn pass1_step<T: SigmoidTerm, const WRITE: bool>(
         if WRITE {
             gc[l] = scale * d;
         }
-        // Input check on the way: a NaN logit or target, an infinite logit or a target
-        // outside [0, 1] counts in the fifth accumulator.
-        acc[4][l] += bad(xc[l], tv);
-        acc[0][l] += lo;
+        // Input check on the way: the targets' range in the fifth accumulator, a non-finite
+        // logit or NaN target through the loss sum.
+        acc[4][l] = min_margin(margin(tv), acc[4][l]);
+        acc[0][l] += flagged::<T>(lo, xc[l], tv);
         acc[1][l] = p.mul_add(tv, acc[1][l]);
         // p or p² as p·(p or 1): a select of a loop-invariant choice, and p² exact to one
         // rounding. Not the branch-free `p·(1 + sq·(p − 1))`: its `p − 1` rounds to 2⁻²⁴
@@ -410,9 +454,10 @@ fn pass1_step<T: SigmoidTerm, const WRITE: bool>(
     }
 }
 
-/// Pass 1 of a Dice-type loss: `[Σ loss, Σ p t, Σ p (or p²), Σ t (or t²), bad inputs]`,
-/// the last a count of non-finite logits and targets outside `[0, 1]` (checked on the way;
-/// on a bad input the caller discards `g`). With `g` (given for a term with
+/// Pass 1 of a Dice-type loss: `([Σ loss, Σ p t, Σ p (or p²), Σ t (or t²)], suspect)`,
+/// where `suspect` ([`suspect`]) is true for every unit with a non-finite logit or a target
+/// outside `[0, 1]` (checked on the way: the caller then runs the precise check, and on a
+/// bad input discards `g`). With `g` (given for a term with
 /// [`SigmoidTerm::STORE_GRAD`] when the gradient is wanted) it also writes the pixel term's
 /// gradient `scale·∂pix/∂x`, to which pass 2 adds the Dice part, so pass 2 need not
 /// evaluate the pixel term again.
@@ -424,9 +469,9 @@ fn pass1_unit_body<T: SigmoidTerm>(
     g: Option<&mut [f32]>,
     scale: f32,
     squared: bool,
-) -> [f64; 5] {
+) -> ([f64; 4], bool) {
     let mut acc = [[0f32; LANES]; 5];
-    let mut total = [0f64; 5];
+    let mut total = [0f64; 4];
     let full = x.len() / LANES * LANES;
     let (xh, xt) = x.split_at(full);
     let (th, tt) = t.split_at(full);
@@ -441,7 +486,7 @@ fn pass1_unit_body<T: SigmoidTerm>(
             {
                 pass1_step::<T, true>(row, squared, scale, &mut acc, xc, tc, gc, LANES);
                 if k % FOLD == FOLD - 1 {
-                    for i in 0..5 {
+                    for i in 0..4 {
                         total[i] += fold(&mut acc[i]);
                     }
                 }
@@ -456,7 +501,7 @@ fn pass1_unit_body<T: SigmoidTerm>(
             {
                 pass1_step::<T, false>(row, squared, scale, &mut acc, xc, tc, &mut [], LANES);
                 if k % FOLD == FOLD - 1 {
-                    for i in 0..5 {
+                    for i in 0..4 {
                         total[i] += fold(&mut acc[i]);
                     }
                 }
@@ -464,10 +509,10 @@ fn pass1_unit_body<T: SigmoidTerm>(
             pass1_step::<T, false>(row, squared, scale, &mut acc, xt, tt, &mut [], xt.len());
         }
     }
-    for i in 0..5 {
+    for i in 0..4 {
         total[i] += fold(&mut acc[i]);
     }
-    total
+    (total, suspect(total[0], &acc[4]))
 }
 
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
@@ -478,7 +523,7 @@ fn pass1_unit_simd<T: SigmoidTerm>(
     g: Option<&mut [f32]>,
     scale: f32,
     squared: bool,
-) -> [f64; 5] {
+) -> ([f64; 4], bool) {
     pass1_unit_body::<T>(row, x, t, g, scale, squared)
 }
 
@@ -490,7 +535,7 @@ pub(crate) fn pass1_unit<T: SigmoidTerm>(
     g: Option<&mut [f32]>,
     scale: f32,
     squared: bool,
-) -> [f64; 5] {
+) -> ([f64; 4], bool) {
     if super::simd_enabled() {
         pass1_unit_simd::<T>(row, x, t, g, scale, squared)
     } else {
