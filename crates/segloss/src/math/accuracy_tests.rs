@@ -207,6 +207,29 @@ fn exp_neg_is_exp_for_non_positive_arguments() {
     }
 }
 
+/// `exp_minus(a)` is `exp_neg(-a)`, bit for bit, on its domain `a ≥ 0` (every 61st positive
+/// bit pattern, NaNs and `+∞` included, and a dense sweep of the range that does not
+/// saturate).
+#[test]
+fn exp_minus_is_exp_neg_of_the_negation() {
+    let positives = (0x0000_0000u32..=0x7fff_ffff)
+        .step_by(61)
+        .map(f32::from_bits);
+    let xs = positives.chain(linear(0.0, 105.0, 2_000_000)).chain([
+        0.0,
+        103.97,
+        104.0,
+        104.000_01,
+        f32::INFINITY,
+        f32::NAN,
+    ]);
+    for a in xs {
+        let (fast, general) = (exp_minus(a), exp_neg(-a));
+        let same = fast.to_bits() == general.to_bits() || (fast.is_nan() && general.is_nan());
+        assert!(same, "a = {a:e}: exp_minus {fast:e}, exp_neg {general:e}");
+    }
+}
+
 #[test]
 fn softplus_within_2_ulp() {
     let w = check(
@@ -410,6 +433,7 @@ mod vector_paths {
     enum Func {
         Exp,
         ExpNeg,
+        ExpMinus,
         Ln,
         Ln1p,
         Softplus,
@@ -417,9 +441,10 @@ mod vector_paths {
         Sigmoid,
     }
 
-    const ALL: [Func; 7] = [
+    const ALL: [Func; 8] = [
         Func::Exp,
         Func::ExpNeg,
+        Func::ExpMinus,
         Func::Ln,
         Func::Ln1p,
         Func::Softplus,
@@ -436,6 +461,7 @@ mod vector_paths {
             Func::Exp => pairs.for_each(|(o, &x)| *o = exp(x)),
             // Its domain is `x ≤ 0`; `-|x|` keeps the shared inputs in it.
             Func::ExpNeg => pairs.for_each(|(o, &x)| *o = exp_neg(-x.abs())),
+            Func::ExpMinus => pairs.for_each(|(o, &x)| *o = exp_minus(x.abs())),
             Func::Ln => pairs.for_each(|(o, &x)| *o = ln(x)),
             Func::Ln1p => pairs.for_each(|(o, &x)| *o = ln_1p(x)),
             Func::Softplus => pairs.for_each(|(o, &x)| *o = softplus(x)),

@@ -55,7 +55,40 @@ pub(crate) fn exp(x: f32) -> f32 {
 #[inline(always)]
 pub(crate) fn exp_neg(x: f32) -> f32 {
     let x = if x < EXP_LO { EXP_LO } else { x };
+    exp_neg_clamped(x)
+}
+
+/// `e^{-a}` for `a ≥ 0` (or NaN), bit for bit `exp_neg(-a)`: the logistic family's
+/// `e^{-|x|}`.
+///
+/// Written for `a`, with no `-a` anywhere: the clamp `a > 104 → 104` is one `min`
+/// instruction, and the reduction takes the negation into its FMAs. `exp_neg(-|x|)` costs
+/// three vector operations more: LLVM turns its clamp of the negated value into a compare
+/// of `|x|`, a blend, and the negation itself. Same values, operation by operation:
+/// `-min(a, 104) = max(-a, -104)`, `fl(-a·log2 e + M)` is `fl(a·(-log2 e) + M)`, and
+/// `fl(-n·c - a) = -fl(n·c + a)` (rounding to nearest is symmetric).
+///
+/// Accuracy and special values: those of [`exp_neg`] at `-a` (checked bit for bit by
+/// `math::accuracy_tests`).
+#[inline(always)]
+pub(crate) fn exp_minus(a: f32) -> f32 {
+    let a = if a > -EXP_LO { -EXP_LO } else { a };
+    let shifted = a.mul_add(-LOG2_E, ROUND_MAGIC);
+    let nf = shifted - ROUND_MAGIC;
+    let r = -nf.mul_add(LN2_LO, nf.mul_add(LN2_HI, a));
+    scale_neg(shifted, exp_reduced(r))
+}
+
+/// [`exp_neg`] after its clamp: for `x ≥ EXP_LO` (meaningful up to 43) or NaN.
+#[inline(always)]
+fn exp_neg_clamped(x: f32) -> f32 {
     let (shifted, y) = reduce(x);
+    scale_neg(shifted, y)
+}
+
+/// `y·2^n` for `n ≤ 63` (the `n` of `shifted`, see [`reduce`]), rounded once.
+#[inline(always)]
+fn scale_neg(shifted: f32, y: f32) -> f32 {
     // `n + 64 + 127`, the biased exponent of `2^{n+64}`, straight from the bit pattern.
     let biased = (shifted.to_bits() as i32).wrapping_sub(ROUND_MAGIC.to_bits() as i32 - 191);
     y * f32::from_bits((biased << 23) as u32) * TWO_POW_M64
@@ -69,6 +102,12 @@ fn reduce(x: f32) -> (f32, f32) {
     let shifted = x.mul_add(LOG2_E, ROUND_MAGIC);
     let nf = shifted - ROUND_MAGIC;
     let r = (-nf).mul_add(LN2_LO, (-nf).mul_add(LN2_HI, x));
+    (shifted, exp_reduced(r))
+}
+
+/// `e^r` for the reduced `|r| ≤ ln 2 / 2`: `1 + r + r²·P(r)` (Cephes `expf`).
+#[inline(always)]
+fn exp_reduced(r: f32) -> f32 {
     let r2 = r * r;
     let mut p: f32 = 1.987_569_2e-4;
     p = p.mul_add(r, 1.398_199_9e-3);
@@ -78,7 +117,7 @@ fn reduce(x: f32) -> (f32, f32) {
     p = p.mul_add(r, 0.5); // Cephes: 5.0000001201e-1, which rounds to 0.5 in f32
     // Not `p.mul_add(r2, r)`: with that single rounding some inputs land 1.01 ulp off (the
     // exhaustive test found them); with two roundings every input stays within 1 ulp.
-    (shifted, p * r2 + r + 1.0)
+    p * r2 + r + 1.0
 }
 
 /// `2^-64`, exact.

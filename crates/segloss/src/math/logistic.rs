@@ -4,7 +4,7 @@
 //! loop that needs both `σ(x)` and `softplus(x)` (every sigmoid loss and its gradient) computes
 //! one `exp` and one division per element after inlining and common-subexpression elimination.
 
-use super::exp::exp_neg;
+use super::exp::exp_minus;
 use super::log::ln_1p_unit;
 
 /// `softplus(x) = ln(1 + e^x)`, computed as `max(x, 0) + ln(1 + e^{-|x|})`, which neither
@@ -19,7 +19,7 @@ use super::log::ln_1p_unit;
 /// Special values: `softplus(+∞) = +∞`, `softplus(-∞) = 0`, NaN gives NaN. Branch-free.
 #[inline(always)]
 pub(crate) fn softplus(x: f32) -> f32 {
-    let e = exp_neg(-x.abs());
+    let e = exp_minus(x.abs());
     let pos = if x > 0.0 { x } else { 0.0 };
     pos + ln_1p_unit(e)
 }
@@ -44,7 +44,7 @@ pub(crate) fn log_sigmoid(x: f32) -> f32 {
 /// Special values: `σ(+∞) = 1`, `σ(-∞) = 0`, NaN gives NaN. Branch-free.
 #[inline(always)]
 pub(crate) fn sigmoid(x: f32) -> f32 {
-    let e = exp_neg(-x.abs());
+    let e = exp_minus(x.abs());
     let r = 1.0 / (1.0 + e);
     if x >= 0.0 { r } else { e * r }
 }

@@ -23,6 +23,7 @@
 //! | [`exp`] | 1 ulp, all `f32` (exhaustive) | `0` below `-103.97`, `+∞` above `88.72` |
 //! | [`ln`] | 1 ulp, all `x > 0` (exhaustive) | `-∞` at 0, NaN below 0 |
 //! | [`exp_neg`] | that of `exp`, bit for bit, for `x ≤ 0` | as `exp` |
+//! | [`exp_minus`] | `exp_neg(-a)`, bit for bit, for `a ≥ 0` | as `exp` |
 //! | [`ln_1p`] | 2 ulp, all `x > -1` | `-∞` at `-1` |
 //! | [`ln_1p_unit`] | 1.35 ulp, all `x ∈ [0, 1]` (exhaustive) | — |
 //! | [`softplus`] | 2 ulp, all finite `x` | `x` above 17.4, `e^x` below -17 |
@@ -52,7 +53,7 @@ mod sum;
 #[cfg(test)]
 mod accuracy_tests;
 
-pub(crate) use exp::{exp, exp_neg};
+pub(crate) use exp::{exp, exp_minus, exp_neg};
 pub(crate) use log::{ln, ln_1p, ln_1p_recip, ln_1p_unit};
 pub(crate) use logistic::{log_sigmoid, sigmoid, softplus};
 pub(crate) use sum::{BLOCK, LaneSum};

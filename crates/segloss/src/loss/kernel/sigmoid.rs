@@ -5,22 +5,22 @@
 //! `softplus(-x) = max(-x,0) + l` all follow without overflow or cancellation.
 
 use super::{FOLD, LANES, fold, sel};
-use crate::math::{exp_neg, ln, ln_1p_unit, sigmoid};
+use crate::math::{exp_minus, exp_neg, ln, ln_1p_unit};
 use multiversion::multiversion;
 
-/// `(σ(x), σ(-x), e^{-|x|}, σ(|x|), ln(1 + e^{-|x|}))`.
+/// `(σ(x), σ(-x), e^{-|x|}, σ(|x|), ln(1 + e^{-|x|}))`, bit for bit `math::sigmoid(±x)`.
 ///
-/// `math::sigmoid(±x)` and the explicit `e` evaluate the same `exp(-|x|)`; the functions
-/// are pure and inlined, so the compiler computes it once.
+/// From `e = e^{-|x|}` and `r = 1/(1 + e)`: `σ(x)` is `r` for `x ≥ 0` and `e·r` otherwise,
+/// `σ(-x)` the other one, both chosen on the one mask `x ≥ 0`. `math::sigmoid(-x)` chooses on
+/// `x ≤ 0`, a second compare; the two differ only at `x = ±0`, where `e = 1` exactly and
+/// `e·r = r`. `ln_1p_unit` skips `ln_1p`'s special cases, impossible for `e ∈ [0, 1]`.
 #[inline(always)]
 pub(crate) fn parts(x: f32) -> (f32, f32, f32, f32, f32) {
-    let e = exp_neg(-x.abs());
-    let a = sigmoid(x);
-    let b = sigmoid(-x);
-    // `σ(|x|)` and `max(x, 0)` below as selects: `f32::max` also handles NaN, which costs a
-    // compare and a blend per call in vector code; `ln_1p_unit` skips `ln_1p`'s special cases,
-    // impossible for `e ∈ [0, 1]`.
-    (a, b, e, sel(x >= 0.0, a, b), ln_1p_unit(e))
+    let e = exp_minus(x.abs());
+    let r = 1.0 / (1.0 + e);
+    let er = e * r;
+    let pos = x >= 0.0;
+    (sel(pos, r, er), sel(pos, er, r), e, r, ln_1p_unit(e))
 }
 
 /// A per-element loss term of a sigmoid loss.
@@ -184,7 +184,7 @@ struct FocalSig {
 /// the shared division `1/(u·d)`, which can differ from `1/(1 + e)` in the last bit).
 #[inline(always)]
 fn focal_sig(x: f32, t: f32) -> FocalSig {
-    let e = exp_neg(-x.abs());
+    let e = exp_minus(x.abs());
     let u = 1.0 + e;
     let pos = x >= 0.0;
     let w_big = sel(pos, 1.0 - t, t);
