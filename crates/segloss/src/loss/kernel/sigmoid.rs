@@ -33,7 +33,7 @@ pub(crate) trait SigmoidTerm: Sync {
     const STORE_GRAD: bool = false;
     /// Whether the loss of [`SigmoidTerm::eval`] is not finite (`±∞` or NaN) whenever the
     /// logit is not finite or the target is NaN, for every row and every other argument.
-    /// The kernels then check only the targets' range on the way ([`margin`]), and a unit
+    /// The kernels then check only the targets' range on the way ([`accumulate`]), and a unit
     /// whose loss sum is not finite goes to the precise check; otherwise they also add
     /// `x·0 + t·0` to the loss sum ([`flagged`]).
     const LOSS_FLAGS_BAD: bool = false;
@@ -52,22 +52,19 @@ pub(crate) trait SigmoidTerm: Sync {
     }
 }
 
-/// The targets' half of the input check: `t − t² = t(1 − t)`, which is `≥ 0` exactly for
-/// `t ∈ [0, 1]` (its sign survives rounding). The passes keep its running minimum per lane,
-/// from 0: a negative minimum means a target outside `[0, 1]`. A NaN `t` gives NaN, which
-/// the minimum skips; the loss sum catches it ([`flagged`]).
+/// Adds one element's loss to its lane's sum (through [`flagged`]) and its target to the
+/// lane's range check: the running minimum, from 0, of `t − t² = t(1 − t)`, which is `≥ 0`
+/// exactly for `t ∈ [0, 1]` (its sign survives rounding), so a negative minimum means a
+/// target outside `[0, 1]`. A NaN `t` gives NaN, which the minimum skips; the loss sum
+/// catches it.
 ///
-/// With the non-finite loss sum this is one FMA and one `min` per element, against two FMAs,
-/// a compare, a blend and an add for a count of bad elements.
+/// One FMA and one `min` per element for the check, against two FMAs, a compare, a blend
+/// and an add for a count of bad elements.
 #[inline(always)]
-fn margin(t: f32) -> f32 {
-    t.mul_add(-t, t)
-}
-
-/// The running minimum of [`margin`]: `min(v, m)` as one instruction.
-#[inline(always)]
-fn min_margin(v: f32, m: f32) -> f32 {
-    sel(v < m, v, m)
+fn accumulate<T: SigmoidTerm>(lo: f32, x: f32, t: f32, sum: &mut f32, margin: &mut f32) {
+    let v = t.mul_add(-t, t);
+    *margin = sel(v < *margin, v, *margin);
+    *sum += flagged::<T>(lo, x, t);
 }
 
 /// The loss of one element as the passes sum it: `lo` for a term with
@@ -83,8 +80,8 @@ fn flagged<T: SigmoidTerm>(lo: f32, x: f32, t: f32) -> f32 {
     }
 }
 
-/// Whether a unit may hold a bad input, from its loss sum and its lanes of [`margin`]
-/// minima. Never false for a bad input; true also when the loss sum overflows on finite
+/// Whether a unit may hold a bad input, from its loss sum and its lanes of `t − t²` minima
+/// ([`accumulate`]). Never false for a bad input; true also when the loss sum overflows on finite
 /// inputs (logits near `f32::MAX`), which the precise check then clears.
 #[inline(always)]
 fn suspect(loss: f64, margins: &[f32; LANES]) -> bool {
@@ -355,8 +352,7 @@ fn pixel_unit_body<T: SigmoidTerm>(
             {
                 for l in 0..LANES {
                     let (lo, d, _, _) = T::eval(row, xc[l], tc[l]);
-                    margins[l] = min_margin(margin(tc[l]), margins[l]);
-                    acc[l] += flagged::<T>(lo, xc[l], tc[l]);
+                    accumulate::<T>(lo, xc[l], tc[l], &mut acc[l], &mut margins[l]);
                     gc[l] = scale * d;
                 }
                 if k % FOLD == FOLD - 1 {
@@ -366,8 +362,7 @@ fn pixel_unit_body<T: SigmoidTerm>(
             let (xp, tp) = (pad(xt), pad(tt));
             for l in 0..xt.len() {
                 let (lo, d, _, _) = T::eval(row, xp[l], tp[l]);
-                margins[l] = min_margin(margin(tp[l]), margins[l]);
-                acc[l] += flagged::<T>(lo, xp[l], tp[l]);
+                accumulate::<T>(lo, xp[l], tp[l], &mut acc[l], &mut margins[l]);
                 gt[l] = scale * d;
             }
         }
@@ -378,16 +373,16 @@ fn pixel_unit_body<T: SigmoidTerm>(
                 .enumerate()
             {
                 for l in 0..LANES {
-                    margins[l] = min_margin(margin(tc[l]), margins[l]);
-                    acc[l] += flagged::<T>(T::eval(row, xc[l], tc[l]).0, xc[l], tc[l]);
+                    let lo = T::eval(row, xc[l], tc[l]).0;
+                    accumulate::<T>(lo, xc[l], tc[l], &mut acc[l], &mut margins[l]);
                 }
                 if k % FOLD == FOLD - 1 {
                     total += fold(&mut acc);
                 }
             }
             for l in 0..xt.len() {
-                margins[l] = min_margin(margin(tt[l]), margins[l]);
-                acc[l] += flagged::<T>(T::eval(row, xt[l], tt[l]).0, xt[l], tt[l]);
+                let lo = T::eval(row, xt[l], tt[l]).0;
+                accumulate::<T>(lo, xt[l], tt[l], &mut acc[l], &mut margins[l]);
             }
         }
     }
@@ -422,7 +417,8 @@ pub(crate) fn pixel_unit<T: SigmoidTerm>(
 }
 
 /// One block of pass 1; with `WRITE`, also stores `scale·∂pix/∂x` into `gc`. `acc` holds
-/// the lanes of the four sums and, last, the running minimum of [`margin`].
+/// the lanes of the four sums and, last, the running minimum of the range check
+/// ([`accumulate`]).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn pass1_step<T: SigmoidTerm, const WRITE: bool>(
@@ -443,8 +439,8 @@ fn pass1_step<T: SigmoidTerm, const WRITE: bool>(
         }
         // Input check on the way: the targets' range in the fifth accumulator, a non-finite
         // logit or NaN target through the loss sum.
-        acc[4][l] = min_margin(margin(tv), acc[4][l]);
-        acc[0][l] += flagged::<T>(lo, xc[l], tv);
+        let [sum, .., margin] = acc;
+        accumulate::<T>(lo, xc[l], tv, &mut sum[l], &mut margin[l]);
         acc[1][l] = p.mul_add(tv, acc[1][l]);
         // p or p² as p·(p or 1): a select of a loop-invariant choice, and p² exact to one
         // rounding. Not the branch-free `p·(1 + sq·(p − 1))`: its `p − 1` rounds to 2⁻²⁴
