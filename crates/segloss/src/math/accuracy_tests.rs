@@ -230,6 +230,26 @@ fn exp_minus_is_exp_neg_of_the_negation() {
     }
 }
 
+/// `sigmoid_pair(x)` is `(sigmoid(x), sigmoid(-x))` bit for bit, though it picks both on the
+/// one mask `x ≥ 0` (every 61st bit pattern, both signs, and the zeros and specials).
+#[test]
+fn sigmoid_pair_is_sigmoid_of_both_signs() {
+    let xs = (0u32..=u32::MAX).step_by(61).map(f32::from_bits).chain([
+        0.0,
+        -0.0,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+    ]);
+    for x in xs {
+        let (a, b, ..) = sigmoid_pair(x);
+        for (got, want) in [(a, sigmoid(x)), (b, sigmoid(-x))] {
+            let same = got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan());
+            assert!(same, "x = {x:e}: pair {got:e}, sigmoid {want:e}");
+        }
+    }
+}
+
 #[test]
 fn softplus_within_2_ulp() {
     let w = check(

@@ -44,7 +44,22 @@ pub(crate) fn log_sigmoid(x: f32) -> f32 {
 /// Special values: `σ(+∞) = 1`, `σ(-∞) = 0`, NaN gives NaN. Branch-free.
 #[inline(always)]
 pub(crate) fn sigmoid(x: f32) -> f32 {
+    sigmoid_pair(x).0
+}
+
+/// `(σ(x), σ(-x), e^{-|x|}, σ(|x|))` from one `exp` and one division, bit for bit
+/// `(sigmoid(x), sigmoid(-x), …)`.
+///
+/// With `e = e^{-|x|}` and `r = 1/(1 + e) = σ(|x|)`, `σ(x)` is `r` for `x ≥ 0` and `e·r`
+/// otherwise, and `σ(-x)` is the other one: both are chosen on the one mask `x ≥ 0`.
+/// `sigmoid(-x)` alone chooses on `x ≤ 0`, a second compare in vector code; the two masks
+/// differ only at `x = ±0`, where `e = 1` exactly and `e·r = r` (checked by
+/// `math::accuracy_tests`).
+#[inline(always)]
+pub(crate) fn sigmoid_pair(x: f32) -> (f32, f32, f32, f32) {
     let e = exp_minus(x.abs());
     let r = 1.0 / (1.0 + e);
-    if x >= 0.0 { r } else { e * r }
+    let er = e * r;
+    let pos = x >= 0.0;
+    (if pos { r } else { er }, if pos { er } else { r }, e, r)
 }

@@ -55,5 +55,5 @@ mod accuracy_tests;
 
 pub(crate) use exp::{exp, exp_minus, exp_neg};
 pub(crate) use log::{ln, ln_1p, ln_1p_recip, ln_1p_unit};
-pub(crate) use logistic::{log_sigmoid, sigmoid, softplus};
+pub(crate) use logistic::{log_sigmoid, sigmoid, sigmoid_pair, softplus};
 pub(crate) use sum::{BLOCK, LaneSum};

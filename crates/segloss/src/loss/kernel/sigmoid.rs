@@ -5,22 +5,16 @@
 //! `softplus(-x) = max(-x,0) + l` all follow without overflow or cancellation.
 
 use super::{FOLD, LANES, fold, sel};
-use crate::math::{exp_minus, exp_neg, ln, ln_1p_unit};
+use crate::math::{exp_minus, exp_neg, ln, ln_1p_unit, sigmoid_pair};
 use multiversion::multiversion;
 
-/// `(σ(x), σ(-x), e^{-|x|}, σ(|x|), ln(1 + e^{-|x|}))`, bit for bit `math::sigmoid(±x)`.
-///
-/// From `e = e^{-|x|}` and `r = 1/(1 + e)`: `σ(x)` is `r` for `x ≥ 0` and `e·r` otherwise,
-/// `σ(-x)` the other one, both chosen on the one mask `x ≥ 0`. `math::sigmoid(-x)` chooses on
-/// `x ≤ 0`, a second compare; the two differ only at `x = ±0`, where `e = 1` exactly and
-/// `e·r = r`. `ln_1p_unit` skips `ln_1p`'s special cases, impossible for `e ∈ [0, 1]`.
+/// `(σ(x), σ(-x), e^{-|x|}, σ(|x|), ln(1 + e^{-|x|}))`: `math::sigmoid_pair` (one `exp`,
+/// one division, one mask) and `ln_1p_unit`, which skips `ln_1p`'s special cases, impossible
+/// for `e ∈ [0, 1]`.
 #[inline(always)]
 pub(crate) fn parts(x: f32) -> (f32, f32, f32, f32, f32) {
-    let e = exp_minus(x.abs());
-    let r = 1.0 / (1.0 + e);
-    let er = e * r;
-    let pos = x >= 0.0;
-    (sel(pos, r, er), sel(pos, er, r), e, r, ln_1p_unit(e))
+    let (a, b, e, r) = sigmoid_pair(x);
+    (a, b, e, r, ln_1p_unit(e))
 }
 
 /// A per-element loss term of a sigmoid loss.
@@ -417,15 +411,15 @@ pub(crate) fn pixel_unit<T: SigmoidTerm>(
 }
 
 /// One block of pass 1; with `WRITE`, also stores `scale·∂pix/∂x` into `gc`. `acc` holds
-/// the lanes of the four sums and, last, the running minimum of the range check
-/// ([`accumulate`]).
+/// the lanes of the four sums, `margins` those of the range check ([`accumulate`]).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn pass1_step<T: SigmoidTerm, const WRITE: bool>(
     row: T::Row,
     sq: bool,
     scale: f32,
-    acc: &mut [[f32; LANES]; 5],
+    acc: &mut [[f32; LANES]; 4],
+    margins: &mut [f32; LANES],
     xc: &[f32],
     tc: &[f32],
     gc: &mut [f32],
@@ -437,10 +431,9 @@ fn pass1_step<T: SigmoidTerm, const WRITE: bool>(
         if WRITE {
             gc[l] = scale * d;
         }
-        // Input check on the way: the targets' range in the fifth accumulator, a non-finite
-        // logit or NaN target through the loss sum.
-        let [sum, .., margin] = acc;
-        accumulate::<T>(lo, xc[l], tv, &mut sum[l], &mut margin[l]);
+        // Input check on the way: the targets' range in `margins`, a non-finite logit or NaN
+        // target through the loss sum.
+        accumulate::<T>(lo, xc[l], tv, &mut acc[0][l], &mut margins[l]);
         acc[1][l] = p.mul_add(tv, acc[1][l]);
         // p or p² as p·(p or 1): a select of a loop-invariant choice, and p² exact to one
         // rounding. Not the branch-free `p·(1 + sq·(p − 1))`: its `p − 1` rounds to 2⁻²⁴
@@ -466,7 +459,8 @@ fn pass1_unit_body<T: SigmoidTerm>(
     scale: f32,
     squared: bool,
 ) -> ([f64; 4], bool) {
-    let mut acc = [[0f32; LANES]; 5];
+    let mut acc = [[0f32; LANES]; 4];
+    let mut margins = [0f32; LANES];
     let mut total = [0f64; 4];
     let full = x.len() / LANES * LANES;
     let (xh, xt) = x.split_at(full);
@@ -480,14 +474,34 @@ fn pass1_unit_body<T: SigmoidTerm>(
                 .zip(gh.chunks_exact_mut(LANES))
                 .enumerate()
             {
-                pass1_step::<T, true>(row, squared, scale, &mut acc, xc, tc, gc, LANES);
+                pass1_step::<T, true>(
+                    row,
+                    squared,
+                    scale,
+                    &mut acc,
+                    &mut margins,
+                    xc,
+                    tc,
+                    gc,
+                    LANES,
+                );
                 if k % FOLD == FOLD - 1 {
-                    for i in 0..4 {
-                        total[i] += fold(&mut acc[i]);
+                    for (tot, a) in total.iter_mut().zip(&mut acc) {
+                        *tot += fold(a);
                     }
                 }
             }
-            pass1_step::<T, true>(row, squared, scale, &mut acc, xt, tt, gt, xt.len());
+            pass1_step::<T, true>(
+                row,
+                squared,
+                scale,
+                &mut acc,
+                &mut margins,
+                xt,
+                tt,
+                gt,
+                xt.len(),
+            );
         }
         None => {
             for (k, (xc, tc)) in xh
@@ -495,20 +509,40 @@ fn pass1_unit_body<T: SigmoidTerm>(
                 .zip(th.chunks_exact(LANES))
                 .enumerate()
             {
-                pass1_step::<T, false>(row, squared, scale, &mut acc, xc, tc, &mut [], LANES);
+                pass1_step::<T, false>(
+                    row,
+                    squared,
+                    scale,
+                    &mut acc,
+                    &mut margins,
+                    xc,
+                    tc,
+                    &mut [],
+                    LANES,
+                );
                 if k % FOLD == FOLD - 1 {
-                    for i in 0..4 {
-                        total[i] += fold(&mut acc[i]);
+                    for (tot, a) in total.iter_mut().zip(&mut acc) {
+                        *tot += fold(a);
                     }
                 }
             }
-            pass1_step::<T, false>(row, squared, scale, &mut acc, xt, tt, &mut [], xt.len());
+            pass1_step::<T, false>(
+                row,
+                squared,
+                scale,
+                &mut acc,
+                &mut margins,
+                xt,
+                tt,
+                &mut [],
+                xt.len(),
+            );
         }
     }
-    for i in 0..4 {
-        total[i] += fold(&mut acc[i]);
+    for (tot, a) in total.iter_mut().zip(&mut acc) {
+        *tot += fold(a);
     }
-    (total, suspect(total[0], &acc[4]))
+    (total, suspect(total[0], &margins))
 }
 
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
