@@ -10,11 +10,15 @@
 //! accumulators that are folded into `f64` every [`FOLD`] blocks; the per-element math is
 //! branch-free (`crate::math` functions and selects) so LLVM vectorises it. Each hot
 //! function exists twice: multiversioned for AVX-512 / AVX2+FMA with run-time detection, and
-//! the plain (scalar-target) body, which [`force_scalar`] selects so tests cover it.
+//! the plain (scalar-target) body, which [`force_scalar`] selects so tests cover it. The
+//! softmax pass 1 of cross-entropy and the Dice-type losses (2 to 8 classes) has a third
+//! version in explicit AVX-512 ([`softmax_avx512`]), bit for bit the same as the others.
 
 pub(crate) mod driver;
 pub(crate) mod sigmoid;
 pub(crate) mod softmax;
+#[cfg(target_arch = "x86_64")]
+mod softmax_avx512;
 pub(crate) mod validate;
 
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -134,21 +134,21 @@ macro_rules! with_consts {
 /// The loop-invariant parameters of a unit: class weights and constants. The pixel term's
 /// kind is not among them: the kernels take it as the const generic `KIND`
 /// ([`SoftmaxPixel::kind`]).
-struct Terms {
-    wts: Vec<f32>,
-    ce_eps: f32,
-    ce_wsum: f32,
-    gamma: f32,
+pub(super) struct Terms {
+    pub wts: Vec<f32>,
+    pub ce_eps: f32,
+    pub ce_wsum: f32,
+    pub gamma: f32,
     /// `γ` as an integer when kind is 3: `(1 − p_y)^γ` is then a product (no `ln`, no
     /// `exp`), finite at `p_y = 1`, and the gradient's `(1 − p_y)^{γ−1}` needs no division.
-    kint: u32,
-    k_eps: f32,
-    sq: bool,
-    scale: f32,
+    pub kint: u32,
+    pub k_eps: f32,
+    pub sq: bool,
+    pub scale: f32,
 }
 
 impl Terms {
-    fn of(ctx: &SoftmaxCtx<'_>, nc: usize) -> Self {
+    pub(super) fn of(ctx: &SoftmaxCtx<'_>, nc: usize) -> Self {
         let wts = ctx
             .pixel
             .weights()
@@ -837,6 +837,39 @@ fn unit_simd<const NC: usize, const KIND: u8>(
     unit_body::<NC, KIND>(ctx, x, cls_buf, s0, s1, grads, losses)
 }
 
+/// Pass 1 by the explicit AVX-512 code ([`super::softmax_avx512`]) when it covers the call
+/// (class count 2 to 8, no pixel term or cross-entropy, no per-pixel losses, a gradient
+/// only as stored probabilities) and the CPU has AVX-512; `None` otherwise. Same results
+/// as [`unit_simd`].
+#[inline]
+#[allow(clippy::too_many_arguments)]
+fn explicit_unit<const NC: usize, const KIND: u8>(
+    ctx: &SoftmaxCtx<'_>,
+    x: &[f32],
+    cls_buf: &[i32; PIXEL_CHUNK],
+    s0: usize,
+    s1: usize,
+    grads: &mut Option<&mut [&mut [f32]]>,
+    map: bool,
+) -> Option<SoftmaxOut> {
+    #[cfg(target_arch = "x86_64")]
+    if NC >= 2
+        && KIND <= 1
+        && !map
+        && (grads.is_none() || ctx.store_p)
+        && super::softmax_avx512::available()
+    {
+        let grads = grads.as_deref_mut();
+        // SAFETY: `available` found the target features of `unit` on this CPU.
+        return Some(unsafe {
+            super::softmax_avx512::unit::<NC, KIND>(ctx, x, cls_buf, s0, s1, grads)
+        });
+    }
+    // Elsewhere than x86-64 the arguments go unused.
+    let _ = (ctx, x, cls_buf, s0, s1, grads, map);
+    None
+}
+
 /// Processes pixels `s0..s1` of one image: `x` is the image's `C×S` logits, `lab` its `S`
 /// labels, `grads` (when given) the `C` gradient pieces for those pixels, which receive the
 /// pixel term's gradient (or, with [`SoftmaxCtx::store_p`], the probabilities), `losses`
@@ -848,16 +881,20 @@ pub(crate) fn unit<Lb: Label>(
     lab: &[Lb],
     s0: usize,
     s1: usize,
-    grads: Option<&mut [&mut [f32]]>,
+    mut grads: Option<&mut [&mut [f32]]>,
     losses: Option<&mut [f32]>,
 ) -> SoftmaxOut {
     let mut cls_buf = [-1i32; PIXEL_CHUNK];
     let labels_ok = classes_of(lab, s0, s1, ctx.classes, ctx.ignore, &mut cls_buf);
     let cls_buf = &cls_buf;
+    let map = losses.is_some();
     macro_rules! go {
         ($nc:literal, $k:literal) => {
             if super::simd_enabled() {
-                unit_simd::<$nc, $k>(ctx, x, cls_buf, s0, s1, grads, losses)
+                match explicit_unit::<$nc, $k>(ctx, x, cls_buf, s0, s1, &mut grads, map) {
+                    Some(out) => out,
+                    None => unit_simd::<$nc, $k>(ctx, x, cls_buf, s0, s1, grads, losses),
+                }
             } else {
                 unit_body::<$nc, $k>(ctx, x, cls_buf, s0, s1, grads, losses)
             }
