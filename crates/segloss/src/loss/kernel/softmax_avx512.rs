@@ -13,8 +13,10 @@
 //!   stack, a load and a store each per block).
 //!
 //! Measured on the development VM against the lane loops alone (`scripts/ab-bench.sh`,
-//! 2×4×96³, forward and backward, 6 interleaved rounds): softmax Dice 1.14× (median call)
-//! to 1.21× (fastest call), Dice+CE 1.06× to 1.15×.
+//! 2×4×96³, forward and backward, two sets of 6 interleaved rounds, fastest and median
+//! call): softmax Dice 1.02–1.21×, Dice+CE 1.04–1.15×. Cross-entropy's own gradient, written
+//! here the same way, measured 0.87–0.96× and stays with the lane loops
+//! (`docs/kernel-performance.md`).
 //!
 //! It covers kinds 0 (no pixel term) and 1 (cross-entropy) with a constant class count
 //! (2 to 8), without per-pixel losses and, for cross-entropy alone, without a gradient
