@@ -2,18 +2,18 @@
 
 /// Below this `e^x` rounds to `0` in `f32` (`e^-104 ≈ 6.8e-46` is under half the smallest
 /// subnormal, `2^-149 ≈ 1.4e-45`); clamping here keeps `n` in range for the scaling below.
-const EXP_LO: f32 = -104.0;
+pub(crate) const EXP_LO: f32 = -104.0;
 /// Above this `e^x` overflows `f32` (`e^88.73 > f32::MAX`); clamping keeps `n ≤ 129`.
 const EXP_HI: f32 = 89.0;
-const LOG2_E: f32 = std::f32::consts::LOG2_E;
+pub(crate) const LOG2_E: f32 = std::f32::consts::LOG2_E;
 /// `ln 2 = LN2_HI + LN2_LO`; `LN2_HI` has few mantissa bits, so `n·LN2_HI` is exact for
 /// `|n| ≤ 2^8` and the reduction `x − n·ln 2` loses nothing (Cody–Waite).
-const LN2_HI: f32 = 0.693_359_4;
-const LN2_LO: f32 = -2.121_944_4e-4;
+pub(crate) const LN2_HI: f32 = 0.693_359_4;
+pub(crate) const LN2_LO: f32 = -2.121_944_4e-4;
 /// `1.5·2^23`: adding it rounds a float of magnitude below `2^22` to the nearest integer
 /// (ties to even), which then sits in the low mantissa bits. This avoids `round()`, which
 /// is a library call without SSE4.1, and a float-to-int conversion.
-const ROUND_MAGIC: f32 = 12_582_912.0;
+pub(crate) const ROUND_MAGIC: f32 = 12_582_912.0;
 
 /// `e^x`.
 ///
@@ -105,16 +105,25 @@ fn reduce(x: f32) -> (f32, f32) {
     (shifted, exp_reduced(r))
 }
 
+/// The coefficients of `P` in [`exp_reduced`], highest degree first (Cephes `expf`; its
+/// last, 5.0000001201e-1, rounds to 0.5 in `f32`).
+pub(crate) const EXP_POLY: [f32; 6] = [
+    1.987_569_2e-4,
+    1.398_199_9e-3,
+    8.333_452e-3,
+    4.166_579_6e-2,
+    1.666_666_5e-1,
+    0.5,
+];
+
 /// `e^r` for the reduced `|r| ≤ ln 2 / 2`: `1 + r + r²·P(r)` (Cephes `expf`).
 #[inline(always)]
 fn exp_reduced(r: f32) -> f32 {
     let r2 = r * r;
-    let mut p: f32 = 1.987_569_2e-4;
-    p = p.mul_add(r, 1.398_199_9e-3);
-    p = p.mul_add(r, 8.333_452e-3);
-    p = p.mul_add(r, 4.166_579_6e-2);
-    p = p.mul_add(r, 1.666_666_5e-1);
-    p = p.mul_add(r, 0.5); // Cephes: 5.0000001201e-1, which rounds to 0.5 in f32
+    let mut p = EXP_POLY[0];
+    for &c in &EXP_POLY[1..] {
+        p = p.mul_add(r, c);
+    }
     // Not `p.mul_add(r2, r)`: with that single rounding some inputs land 1.01 ulp off (the
     // exhaustive test found them); with two roundings every input stays within 1 ulp.
     p * r2 + r + 1.0

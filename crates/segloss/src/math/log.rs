@@ -1,9 +1,9 @@
 //! `ln x` and `ln(1 + x)`: exponent extraction and Cephes' `logf` polynomial.
 
+use super::exp::{LN2_HI, LN2_LO};
+
 /// `√½`; the mantissa is reduced to `[√½, √2)` so `f = m − 1` stays small on both sides.
-const SQRT_HALF_BITS: i32 = 0x3f35_04f3;
-const LN2_HI: f32 = 0.693_359_4;
-const LN2_LO: f32 = -2.121_944_4e-4;
+pub(crate) const SQRT_HALF_BITS: i32 = 0x3f35_04f3;
 /// `2^23`, used to bring subnormal inputs into the normal range.
 const TWO_POW_23: f32 = 8_388_608.0;
 
@@ -14,6 +14,19 @@ pub(super) fn ln_positive(x: f32) -> f32 {
     let xs = if subnormal { x * TWO_POW_23 } else { x };
     ln_scaled(xs, if subnormal { -23 } else { 0 })
 }
+
+/// The coefficients of `P` in [`ln_scaled`], highest degree first (Cephes `logf`).
+pub(crate) const LN_POLY: [f32; 9] = [
+    7.037_683_6e-2,
+    -1.151_461e-1,
+    1.167_699_9e-1,
+    -1.242_014_1e-1,
+    1.424_932_3e-1,
+    -1.666_805_8e-1,
+    2.000_071_4e-1,
+    -2.499_999_4e-1,
+    3.333_333e-1,
+];
 
 /// `ln(x) + e_bias·ln 2` for finite normal `x > 0`.
 ///
@@ -27,15 +40,10 @@ fn ln_scaled(xs: f32, e_bias: i32) -> f32 {
     let f = m - 1.0;
     let ef = e as f32;
     let z = f * f;
-    let mut p: f32 = 7.037_683_6e-2;
-    p = p.mul_add(f, -1.151_461e-1);
-    p = p.mul_add(f, 1.167_699_9e-1);
-    p = p.mul_add(f, -1.242_014_1e-1);
-    p = p.mul_add(f, 1.424_932_3e-1);
-    p = p.mul_add(f, -1.666_805_8e-1);
-    p = p.mul_add(f, 2.000_071_4e-1);
-    p = p.mul_add(f, -2.499_999_4e-1);
-    p = p.mul_add(f, 3.333_333e-1);
+    let mut p = LN_POLY[0];
+    for &c in &LN_POLY[1..] {
+        p = p.mul_add(f, c);
+    }
     let y = z.mul_add(-0.5, (f * z).mul_add(p, ef * LN2_LO));
     ef.mul_add(LN2_HI, f + y)
 }

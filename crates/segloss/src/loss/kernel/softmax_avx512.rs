@@ -24,6 +24,7 @@
 
 use super::softmax::{SoftmaxCtx, SoftmaxOut};
 use super::{FOLD, LANES, PIXEL_CHUNK, fold};
+use crate::math::{EXP_LO, EXP_POLY, LN_POLY, LN2_HI, LN2_LO, LOG2_E, ROUND_MAGIC, SQRT_HALF_BITS};
 use std::arch::x86_64::*;
 
 /// Whether this CPU runs [`unit`].
@@ -54,21 +55,15 @@ fn fold_vec(v: &mut __m512) -> f64 {
 #[target_feature(enable = "avx512f,fma")]
 fn exp_neg(x: __m512) -> __m512 {
     // `max(−104, x)` keeps a NaN `x`, as `math::exp_neg`'s compare-and-select does.
-    let x = _mm512_max_ps(splat(-104.0), x);
-    let shifted = _mm512_fmadd_ps(x, splat(std::f32::consts::LOG2_E), splat(12_582_912.0));
-    let nf = _mm512_sub_ps(shifted, splat(12_582_912.0));
-    let r = _mm512_fnmadd_ps(nf, splat(0.693_359_4), x);
-    let r = _mm512_fnmadd_ps(nf, splat(-2.121_944_4e-4), r);
+    let x = _mm512_max_ps(splat(EXP_LO), x);
+    let shifted = _mm512_fmadd_ps(x, splat(LOG2_E), splat(ROUND_MAGIC));
+    let nf = _mm512_sub_ps(shifted, splat(ROUND_MAGIC));
+    let r = _mm512_fnmadd_ps(nf, splat(LN2_HI), x);
+    let r = _mm512_fnmadd_ps(nf, splat(LN2_LO), r);
     let r2 = _mm512_mul_ps(r, r);
-    let mut p = splat(1.987_569_2e-4);
-    for k in [
-        1.398_199_9e-3,
-        8.333_452e-3,
-        4.166_579_6e-2,
-        1.666_666_5e-1,
-        0.5,
-    ] {
-        p = _mm512_fmadd_ps(p, r, splat(k));
+    let mut p = splat(EXP_POLY[0]);
+    for &c in &EXP_POLY[1..] {
+        p = _mm512_fmadd_ps(p, r, splat(c));
     }
     let y = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(p, r2), r), splat(1.0));
     _mm512_scalef_ps(y, nf)
@@ -78,7 +73,6 @@ fn exp_neg(x: __m512) -> __m512 {
 #[inline]
 #[target_feature(enable = "avx512f,fma")]
 fn ln_1p_recip(e: __m512, u: __m512, inv: __m512) -> __m512 {
-    const SQRT_HALF_BITS: i32 = 0x3f35_04f3;
     let ix = _mm512_sub_epi32(_mm512_castps_si512(u), _mm512_set1_epi32(SQRT_HALF_BITS));
     let ex = _mm512_srai_epi32::<23>(ix);
     let m = _mm512_castsi512_ps(_mm512_add_epi32(
@@ -88,26 +82,13 @@ fn ln_1p_recip(e: __m512, u: __m512, inv: __m512) -> __m512 {
     let f = _mm512_sub_ps(m, splat(1.0));
     let ef = _mm512_cvtepi32_ps(ex);
     let z = _mm512_mul_ps(f, f);
-    let mut p = splat(7.037_683_6e-2);
-    for k in [
-        -1.151_461e-1,
-        1.167_699_9e-1,
-        -1.242_014_1e-1,
-        1.424_932_3e-1,
-        -1.666_805_8e-1,
-        2.000_071_4e-1,
-        -2.499_999_4e-1,
-        3.333_333e-1,
-    ] {
-        p = _mm512_fmadd_ps(p, f, splat(k));
+    let mut p = splat(LN_POLY[0]);
+    for &c in &LN_POLY[1..] {
+        p = _mm512_fmadd_ps(p, f, splat(c));
     }
-    let inner = _mm512_fmadd_ps(
-        _mm512_mul_ps(f, z),
-        p,
-        _mm512_mul_ps(ef, splat(-2.121_944_4e-4)),
-    );
+    let inner = _mm512_fmadd_ps(_mm512_mul_ps(f, z), p, _mm512_mul_ps(ef, splat(LN2_LO)));
     let y = _mm512_fmadd_ps(z, splat(-0.5), inner);
-    let ln = _mm512_fmadd_ps(ef, splat(0.693_359_4), _mm512_add_ps(f, y));
+    let ln = _mm512_fmadd_ps(ef, splat(LN2_HI), _mm512_add_ps(f, y));
     let c = _mm512_sub_ps(e, _mm512_sub_ps(u, splat(1.0)));
     _mm512_add_ps(ln, _mm512_mul_ps(c, inv))
 }
