@@ -465,16 +465,17 @@ fn pass1_unit_body<T: SigmoidTerm>(
     let full = x.len() / LANES * LANES;
     let (xh, xt) = x.split_at(full);
     let (th, tt) = t.split_at(full);
-    match g {
-        Some(g) => {
-            let (gh, gt) = g.split_at_mut(full);
+    // One loop for both cases: without a gradient the blocks get empty slices, which
+    // `pass1_step::<_, false>` never touches.
+    macro_rules! blocks {
+        ($write:literal, $gblocks:expr, $gt:expr) => {{
             for (k, ((xc, tc), gc)) in xh
                 .chunks_exact(LANES)
                 .zip(th.chunks_exact(LANES))
-                .zip(gh.chunks_exact_mut(LANES))
+                .zip($gblocks)
                 .enumerate()
             {
-                pass1_step::<T, true>(
+                pass1_step::<T, $write>(
                     row,
                     squared,
                     scale,
@@ -491,7 +492,8 @@ fn pass1_unit_body<T: SigmoidTerm>(
                     }
                 }
             }
-            pass1_step::<T, true>(
+            let gt: &mut [f32] = $gt;
+            pass1_step::<T, $write>(
                 row,
                 squared,
                 scale,
@@ -502,42 +504,14 @@ fn pass1_unit_body<T: SigmoidTerm>(
                 gt,
                 xt.len(),
             );
+        }};
+    }
+    match g {
+        Some(g) => {
+            let (gh, gt) = g.split_at_mut(full);
+            blocks!(true, gh.chunks_exact_mut(LANES), gt)
         }
-        None => {
-            for (k, (xc, tc)) in xh
-                .chunks_exact(LANES)
-                .zip(th.chunks_exact(LANES))
-                .enumerate()
-            {
-                pass1_step::<T, false>(
-                    row,
-                    squared,
-                    scale,
-                    &mut acc,
-                    &mut margins,
-                    xc,
-                    tc,
-                    &mut [],
-                    LANES,
-                );
-                if k % FOLD == FOLD - 1 {
-                    for (tot, a) in total.iter_mut().zip(&mut acc) {
-                        *tot += fold(a);
-                    }
-                }
-            }
-            pass1_step::<T, false>(
-                row,
-                squared,
-                scale,
-                &mut acc,
-                &mut margins,
-                xt,
-                tt,
-                &mut [],
-                xt.len(),
-            );
-        }
+        None => blocks!(false, std::iter::repeat_with(|| &mut [][..]), &mut []),
     }
     for (tot, a) in total.iter_mut().zip(&mut acc) {
         *tot += fold(a);
