@@ -40,3 +40,56 @@ fn results_are_identical_for_any_thread_count() {
         );
     }
 }
+
+/// Sigmoid Dice-type losses with per-image sums run image by image (pass 1, coefficients,
+/// pass 2 on one image before the next) where the images share out evenly over the threads,
+/// and unit by unit otherwise: on 4 images that is 1 and 2 threads against 3. Both ways must
+/// give the same bits, for every Dice-type family and its random options (scope, smoothing,
+/// weights, background, empty targets, reduction).
+#[test]
+fn image_by_image_and_unit_by_unit_passes_agree_bit_for_bit() {
+    use loss_support::naive::Family;
+    let shape = Shape::new(&[4, 3, 37, 41]).unwrap();
+    let pools: Vec<_> = [1, 2, 3]
+        .iter()
+        .map(|&n| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let families = [
+        Family::Dice,
+        Family::Tversky,
+        Family::Gdl,
+        Family::DiceCe,
+        Family::DiceFocal,
+    ];
+    for (k, &family) in families.iter().enumerate() {
+        for seed in 0..12u64 {
+            let mut rng = Rng(1000 + 100 * k as u64 + seed);
+            let (loss, _, act, ignore) = random_loss(&mut rng, family, shape.channels());
+            let (x, tg) = random_inputs(&mut rng, &shape, act, ignore, 5.0);
+            let run = |p: &rayon::ThreadPool| {
+                let mut g = vec![0f32; x.len()];
+                let v = p.install(|| {
+                    loss.forward(&x, tg.as_targets(), &shape, Some(&mut g))
+                        .unwrap()
+                });
+                (
+                    v.to_bits(),
+                    g.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                )
+            };
+            let one = run(&pools[0]);
+            for p in &pools[1..] {
+                assert!(
+                    run(p) == one,
+                    "{family:?} (seed {seed}): {} threads changed the result",
+                    p.current_num_threads()
+                );
+            }
+        }
+    }
+}

@@ -184,6 +184,10 @@ impl RegionSpec {
 
     /// Evaluates the objective from `sums[n·C + c] = [I, P, T]`, scaled by `weight`, and
     /// writes `weight·[∂L/∂I, ∂L/∂P]` for every `(n, c)` into `coef`.
+    ///
+    /// Computed group by group ([`RegionSpec::group`]) and scaled by the data-independent
+    /// [`RegionSpec::scale`], so that [`RegionSpec::evaluate_image`] gives the same bits for
+    /// one image of a per-image objective.
     pub(crate) fn evaluate(
         &self,
         batch: usize,
@@ -198,82 +202,56 @@ impl RegionSpec {
             Scope::Batch => 1,
         };
         let per_group = batch / groups;
-        let group_sums = |g: usize, c: usize| -> [f64; 3] {
-            let mut acc = [0f64; 3];
-            for n in g * per_group..(g + 1) * per_group {
-                let s = sums[n * classes + c];
-                for k in 0..3 {
-                    acc[k] += s[k];
-                }
-            }
-            acc
-        };
-        let mut gcoef = vec![[0f64; 2]; groups * classes];
+        let scale = self.scale(batch, classes, weight);
+        let mut gcoef = vec![[0f64; 2]; classes];
         let mut total = 0f64;
-        let mut norm = 0f64;
-        if let ScoreKind::Generalized(wt) = self.score {
-            let mut w = vec![0f64; classes];
-            for g in 0..groups {
-                let mut wmax = 0f64;
-                for (c, wc) in w.iter_mut().enumerate() {
-                    let t = group_sums(g, c)[2];
-                    let v = match wt {
-                        GeneralizedWeight::Square => 1.0 / (t * t),
-                        GeneralizedWeight::Simple => 1.0 / t,
-                        GeneralizedWeight::Uniform => 1.0,
-                    };
-                    *wc = if v.is_finite() && self.included(c, classes) {
-                        v
-                    } else {
-                        0.0
-                    };
-                    wmax = wmax.max(*wc);
-                }
-                // MONAI: an empty class (infinite weight) takes the group's largest weight.
-                for (c, wc) in w.iter_mut().enumerate() {
-                    let t = group_sums(g, c)[2];
-                    if self.included(c, classes) && wt != GeneralizedWeight::Uniform && t == 0.0 {
-                        *wc = wmax;
-                    }
-                }
-                let (mut num, mut den) = (self.smooth_nr, self.smooth_dr);
-                for (c, &wc) in w.iter().enumerate() {
-                    let [i, p, t] = group_sums(g, c);
-                    num += 2.0 * wc * i;
-                    den += wc * (p + t);
-                }
-                let (den, live) = if den < self.eps {
-                    (self.eps, 0.0)
-                } else {
-                    (den, 1.0)
-                };
-                let (l, dl) = self.transform(num / den);
-                total += l;
-                norm += 1.0;
-                for (c, &wc) in w.iter().enumerate() {
-                    gcoef[g * classes + c] =
-                        [dl * 2.0 * wc / den, -dl * live * num * wc / (den * den)];
-                }
+        for g in 0..groups {
+            let rows = &sums[g * per_group * classes..(g + 1) * per_group * classes];
+            total += self.group(classes, rows, &mut gcoef);
+            for n in g * per_group..(g + 1) * per_group {
+                put_coef(&gcoef, scale, &mut coef[n * classes..(n + 1) * classes]);
             }
-        } else {
-            for g in 0..groups {
-                for c in 0..classes {
-                    if !self.included(c, classes) {
-                        continue;
-                    }
-                    let wc = self
-                        .class_weights
-                        .as_ref()
-                        .map_or(1.0, |w| w[c.min(w.len() - 1)]);
-                    let [i, p, t] = group_sums(g, c);
-                    let (l, di, dp) = self.term(i, p, t);
-                    total += wc * l;
-                    norm += wc;
-                    gcoef[g * classes + c] = [wc * di, wc * dp];
+        }
+        total * scale
+    }
+
+    /// One image of a per-image objective: from the image's `sums[c] = [I, P, T]`, writes
+    /// its `C` coefficients into `coef` and returns its loss before scaling, such that the
+    /// images' losses summed in order and multiplied by [`RegionSpec::scale`] give
+    /// [`RegionSpec::evaluate`]'s value, and the coefficients are the same bits.
+    pub(crate) fn evaluate_image(
+        &self,
+        classes: usize,
+        sums: &[[f64; 3]],
+        scale: f64,
+        coef: &mut [[f32; 2]],
+    ) -> f64 {
+        debug_assert_eq!(self.scope, Scope::PerImage);
+        let mut gcoef = vec![[0f64; 2]; classes];
+        let total = self.group(classes, sums, &mut gcoef);
+        put_coef(&gcoef, scale, coef);
+        total
+    }
+
+    /// The factor of every term: `weight` for a sum, `weight / Σ w` for a mean, where the
+    /// sum runs over the terms (each class weight once per group; 1 per group for
+    /// generalized Dice). Depends on the shape only, never on the data.
+    pub(crate) fn scale(&self, batch: usize, classes: usize, weight: f64) -> f64 {
+        let groups = match self.scope {
+            Scope::PerImage => batch,
+            Scope::Batch => 1,
+        };
+        let mut norm = 0f64;
+        for _ in 0..groups {
+            if let ScoreKind::Generalized(_) = self.score {
+                norm += 1.0;
+            } else {
+                for c in (0..classes).filter(|&c| self.included(c, classes)) {
+                    norm += self.class_weight(c);
                 }
             }
         }
-        let scale = match self.reduction {
+        match self.reduction {
             Reduction::Mean => {
                 if norm > 0.0 {
                     weight / norm
@@ -282,15 +260,89 @@ impl RegionSpec {
                 }
             }
             Reduction::Sum => weight,
+        }
+    }
+
+    fn class_weight(&self, c: usize) -> f64 {
+        self.class_weights
+            .as_ref()
+            .map_or(1.0, |w| w[c.min(w.len() - 1)])
+    }
+
+    /// One term group, whose sums are `rows[k·C + c]` for its `k = 0, 1, …` images: its
+    /// loss before scaling, and its coefficients before scaling into `gcoef[c]`.
+    fn group(&self, classes: usize, rows: &[[f64; 3]], gcoef: &mut [[f64; 2]]) -> f64 {
+        let sum_of = |c: usize| -> [f64; 3] {
+            let mut acc = [0f64; 3];
+            for s in rows.iter().skip(c).step_by(classes) {
+                for k in 0..3 {
+                    acc[k] += s[k];
+                }
+            }
+            acc
         };
-        for n in 0..batch {
-            let g = n / per_group;
-            for c in 0..classes {
-                let [a, b] = gcoef[g * classes + c];
-                coef[n * classes + c] = [(scale * a) as f32, (scale * b) as f32];
+        gcoef.fill([0.0; 2]);
+        let mut total = 0f64;
+        if let ScoreKind::Generalized(wt) = self.score {
+            let mut w = vec![0f64; classes];
+            let mut wmax = 0f64;
+            for (c, wc) in w.iter_mut().enumerate() {
+                let t = sum_of(c)[2];
+                let v = match wt {
+                    GeneralizedWeight::Square => 1.0 / (t * t),
+                    GeneralizedWeight::Simple => 1.0 / t,
+                    GeneralizedWeight::Uniform => 1.0,
+                };
+                *wc = if v.is_finite() && self.included(c, classes) {
+                    v
+                } else {
+                    0.0
+                };
+                wmax = wmax.max(*wc);
+            }
+            // MONAI: an empty class (infinite weight) takes the group's largest weight.
+            for (c, wc) in w.iter_mut().enumerate() {
+                let t = sum_of(c)[2];
+                if self.included(c, classes) && wt != GeneralizedWeight::Uniform && t == 0.0 {
+                    *wc = wmax;
+                }
+            }
+            let (mut num, mut den) = (self.smooth_nr, self.smooth_dr);
+            for (c, &wc) in w.iter().enumerate() {
+                let [i, p, t] = sum_of(c);
+                num += 2.0 * wc * i;
+                den += wc * (p + t);
+            }
+            let (den, live) = if den < self.eps {
+                (self.eps, 0.0)
+            } else {
+                (den, 1.0)
+            };
+            let (l, dl) = self.transform(num / den);
+            total += l;
+            for (gc, &wc) in gcoef.iter_mut().zip(&w) {
+                *gc = [dl * 2.0 * wc / den, -dl * live * num * wc / (den * den)];
+            }
+        } else {
+            for (c, gc) in gcoef.iter_mut().enumerate() {
+                if !self.included(c, classes) {
+                    continue;
+                }
+                let wc = self.class_weight(c);
+                let [i, p, t] = sum_of(c);
+                let (l, di, dp) = self.term(i, p, t);
+                total += wc * l;
+                *gc = [wc * di, wc * dp];
             }
         }
-        total * scale
+        total
+    }
+}
+
+/// `coef[c] = scale·gcoef[c]`, rounded to `f32`.
+fn put_coef(gcoef: &[[f64; 2]], scale: f64, coef: &mut [[f32; 2]]) {
+    for (o, &[a, b]) in coef.iter_mut().zip(gcoef) {
+        *o = [(scale * a) as f32, (scale * b) as f32];
     }
 }
 

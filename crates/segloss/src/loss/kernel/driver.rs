@@ -22,7 +22,7 @@ use crate::label::Label;
 use crate::loss::Targets;
 use crate::loss::activation::Activation;
 use crate::loss::reduction::Reduction;
-use crate::loss::region::RegionSpec;
+use crate::loss::region::{RegionSpec, Scope};
 use crate::shape::Shape;
 use std::marker::PhantomData;
 
@@ -218,6 +218,20 @@ pub(crate) fn zero_on_error(
     res
 }
 
+/// Whether a sigmoid Dice-type loss with its gradient runs image by image: pass 1, the
+/// image's coefficients and pass 2 on one image before the next, so that pass 2 finds the
+/// image's logits, targets and gradient still in cache (measured: see
+/// `docs/kernel-performance.md`). Only for per-image sums, and only where the images share
+/// out evenly over the threads (they are then the units of parallel work); the result is the
+/// same bits either way.
+fn image_by_image(spec: &RegionSpec, images: usize) -> bool {
+    #[cfg(feature = "rayon")]
+    let threads = rayon::current_num_threads();
+    #[cfg(not(feature = "rayon"))]
+    let threads = 1;
+    spec.scope == Scope::PerImage && (images.is_multiple_of(threads) || images >= 4 * threads)
+}
+
 /// Splits `grad` (rows of `S`) into the sigmoid units, in unit order.
 fn sigmoid_slices(grad: &mut [f32], s: usize) -> Vec<&mut [f32]> {
     grad.chunks_mut(s)
@@ -259,6 +273,57 @@ fn run_sigmoid<T: SigmoidTerm>(
                 zero_on_error(grad, || validate::dense_inputs(plan.op, x, t))?;
             }
             Ok(parts.iter().map(|p| p.0).sum::<f64>() * pix_scale)
+        }
+        Some((spec, weight)) if grad.is_some() && image_by_image(spec, nb) => {
+            let g = grad.as_deref_mut().unwrap_or_default();
+            let scale = spec.scale(nb, nc, weight);
+            let images = run_units(nb, Some(g.chunks_mut(nc * s).collect()), |n, gi| {
+                let mut units = sigmoid_slices(gi.unwrap_or_default(), s);
+                let u0 = n * nc * ppr;
+                let row = |j: usize| term.row((u0 + j) / ppr % nc);
+                let parts: Vec<_> = units
+                    .iter_mut()
+                    .enumerate()
+                    .map(|(j, g)| {
+                        let (_, a, b) = range(u0 + j);
+                        let g = if T::STORE_GRAD { Some(&mut **g) } else { None };
+                        let sq = spec.squared;
+                        sigmoid::pass1_unit::<T>(
+                            row(j),
+                            &x[a..b],
+                            &t[a..b],
+                            g,
+                            pix_scale as f32,
+                            sq,
+                        )
+                    })
+                    .collect();
+                let mut sums = vec![[0f64; 3]; nc];
+                for (j, (p, _)) in parts.iter().enumerate() {
+                    for k in 0..3 {
+                        sums[j / ppr][k] += p[k + 1];
+                    }
+                }
+                let mut coef = vec![[0f32; 2]; nc];
+                let reg = spec.evaluate_image(nc, &sums, scale, &mut coef);
+                // Backwards: pass 1's last units are the likeliest still in cache.
+                for (j, g) in units.iter_mut().enumerate().rev() {
+                    let (_, a, b) = range(u0 + j);
+                    let cf = coef[j / ppr];
+                    let (xs, ts) = (&x[a..b], &t[a..b]);
+                    sigmoid::pass2_unit::<T>(row(j), xs, ts, g, pix_scale as f32, cf, spec.squared);
+                }
+                (parts, reg)
+            });
+            if images.iter().any(|(parts, _)| parts.iter().any(|p| p.1)) {
+                zero_on_error(grad, || validate::dense_inputs(plan.op, x, t))?;
+            }
+            let pix = images
+                .iter()
+                .flat_map(|(parts, _)| parts)
+                .fold(0f64, |acc, p| acc + p.0[0]);
+            let reg = images.iter().fold(0f64, |acc, im| acc + im.1) * scale;
+            Ok(pix * pix_scale + reg)
         }
         Some((spec, weight)) => {
             // A focal term writes its gradient in pass 1 (`T::STORE_GRAD`, a compile-time

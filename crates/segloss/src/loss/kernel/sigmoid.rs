@@ -5,6 +5,9 @@
 //! `softplus(-x) = max(-x,0) + l` all follow without overflow or cancellation.
 
 use super::{FOLD, LANES, fold, sel};
+
+/// Elements per group of [`FOLD`] blocks.
+const GROUP: usize = FOLD * LANES;
 use crate::math::{exp_minus, exp_neg, ln, ln_1p_unit, sigmoid_pair};
 use multiversion::multiversion;
 
@@ -466,33 +469,43 @@ fn pass1_unit_body<T: SigmoidTerm>(
     let (xh, xt) = x.split_at(full);
     let (th, tt) = t.split_at(full);
     // One loop for both cases: without a gradient the blocks get empty slices, which
-    // `pass1_step::<_, false>` never touches.
+    // `pass1_step::<_, false>` never touches. Groups of `FOLD` blocks, folded after the
+    // group (the last, partial group with the tail): with the fold inside the block loop,
+    // LLVM kept the sums on the stack, a load and a store per sum and block.
     macro_rules! blocks {
-        ($write:literal, $gblocks:expr, $gt:expr) => {{
-            for (k, ((xc, tc), gc)) in xh
-                .chunks_exact(LANES)
-                .zip(th.chunks_exact(LANES))
-                .zip($gblocks)
-                .enumerate()
-            {
-                pass1_step::<T, $write>(
-                    row,
-                    squared,
-                    scale,
-                    &mut acc,
-                    &mut margins,
-                    xc,
-                    tc,
-                    gc,
-                    LANES,
-                );
-                if k % FOLD == FOLD - 1 {
+        ($write:literal, $g:expr) => {{
+            let g: &mut [f32] = $g;
+            for (k, (xg, tg)) in xh.chunks(GROUP).zip(th.chunks(GROUP)).enumerate() {
+                let gg: &mut [f32] = if $write {
+                    &mut g[k * GROUP..k * GROUP + xg.len()]
+                } else {
+                    &mut []
+                };
+                for b in 0..xg.len() / LANES {
+                    let gc: &mut [f32] = if $write {
+                        &mut gg[b * LANES..(b + 1) * LANES]
+                    } else {
+                        &mut []
+                    };
+                    pass1_step::<T, $write>(
+                        row,
+                        squared,
+                        scale,
+                        &mut acc,
+                        &mut margins,
+                        &xg[b * LANES..(b + 1) * LANES],
+                        &tg[b * LANES..(b + 1) * LANES],
+                        gc,
+                        LANES,
+                    );
+                }
+                if xg.len() == GROUP {
                     for (tot, a) in total.iter_mut().zip(&mut acc) {
                         *tot += fold(a);
                     }
                 }
             }
-            let gt: &mut [f32] = $gt;
+            let gt: &mut [f32] = if $write { &mut g[full..] } else { &mut [] };
             pass1_step::<T, $write>(
                 row,
                 squared,
@@ -507,11 +520,8 @@ fn pass1_unit_body<T: SigmoidTerm>(
         }};
     }
     match g {
-        Some(g) => {
-            let (gh, gt) = g.split_at_mut(full);
-            blocks!(true, gh.chunks_exact_mut(LANES), gt)
-        }
-        None => blocks!(false, std::iter::repeat_with(|| &mut [][..]), &mut []),
+        Some(g) => blocks!(true, g),
+        None => blocks!(false, &mut []),
     }
     for (tot, a) in total.iter_mut().zip(&mut acc) {
         *tot += fold(a);
