@@ -218,18 +218,34 @@ pub(crate) fn zero_on_error(
     res
 }
 
-/// Whether a sigmoid Dice-type loss with its gradient runs image by image: pass 1, the
-/// image's coefficients and pass 2 on one image before the next, so that pass 2 finds the
-/// image's logits, targets and gradient still in cache (measured: see
-/// `docs/kernel-performance.md`). Only for per-image sums, and only where the images share
-/// out evenly over the threads (they are then the units of parallel work); the result is the
-/// same bits either way.
-fn image_by_image(spec: &RegionSpec, images: usize) -> bool {
+/// How a sigmoid Dice-type loss with its gradient runs image by image, if it does: the
+/// runs of consecutive images, one per thread. Within a run each image's pass 1 goes beside
+/// the previous image's pass 2 ([`sigmoid::pass12_unit`]), which then finds that image's
+/// logits, targets and gradient still in cache and overlaps its memory traffic with pass 1's
+/// arithmetic (measured: see `docs/kernel-performance.md`). Only for per-image sums, and
+/// only where the images share out evenly over the threads; the result is the same bits
+/// as unit by unit, for any runs.
+fn image_runs(spec: &RegionSpec, images: usize) -> Option<Vec<std::ops::Range<usize>>> {
     #[cfg(feature = "rayon")]
-    let threads = rayon::current_num_threads();
+    let threads = rayon::current_num_threads().max(1);
     #[cfg(not(feature = "rayon"))]
     let threads = 1;
-    spec.scope == Scope::PerImage && (images.is_multiple_of(threads) || images >= 4 * threads)
+    let even = images.is_multiple_of(threads) || images >= 4 * threads;
+    if spec.scope != Scope::PerImage || !even || images == 0 {
+        return None;
+    }
+    let runs = threads.min(images);
+    let (size, extra) = (images / runs, images % runs);
+    let mut start = 0;
+    Some(
+        (0..runs)
+            .map(|k| {
+                let len = size + usize::from(k < extra);
+                start += len;
+                start - len..start
+            })
+            .collect(),
+    )
 }
 
 /// Splits `grad` (rows of `S`) into the sigmoid units, in unit order.
@@ -274,47 +290,83 @@ fn run_sigmoid<T: SigmoidTerm>(
             }
             Ok(parts.iter().map(|p| p.0).sum::<f64>() * pix_scale)
         }
-        Some((spec, weight)) if grad.is_some() && image_by_image(spec, nb) => {
-            let g = grad.as_deref_mut().unwrap_or_default();
+        Some((spec, weight)) if grad.is_some() && image_runs(spec, nb).is_some() => {
+            let runs = image_runs(spec, nb).unwrap_or_default();
             let scale = spec.scale(nb, nc, weight);
-            let images = run_units(nb, Some(g.chunks_mut(nc * s).collect()), |n, gi| {
-                let mut units = sigmoid_slices(gi.unwrap_or_default(), s);
-                let u0 = n * nc * ppr;
-                let row = |j: usize| term.row((u0 + j) / ppr % nc);
-                let parts: Vec<_> = units
-                    .iter_mut()
-                    .enumerate()
-                    .map(|(j, g)| {
-                        let (_, a, b) = range(u0 + j);
-                        let g = if T::STORE_GRAD { Some(&mut **g) } else { None };
-                        let sq = spec.squared;
-                        sigmoid::pass1_unit::<T>(
-                            row(j),
-                            &x[a..b],
-                            &t[a..b],
-                            g,
-                            pix_scale as f32,
-                            sq,
-                        )
-                    })
+            let (sq, ps) = (spec.squared, pix_scale as f32);
+            let row_of = |u: usize| term.row(u / ppr % nc);
+            let mut rest = grad.as_deref_mut().unwrap_or_default();
+            let mut pieces = Vec::with_capacity(runs.len());
+            for run in &runs {
+                let (piece, tail) = rest.split_at_mut(run.len() * nc * s);
+                pieces.push(piece);
+                rest = tail;
+            }
+            let per_run = run_units(runs.len(), Some(pieces), |k, piece| {
+                let run = runs[k].clone();
+                let mut images: Vec<_> = piece
+                    .unwrap_or_default()
+                    .chunks_mut(nc * s)
+                    .map(|gi| sigmoid_slices(gi, s))
                     .collect();
-                let mut sums = vec![[0f64; 3]; nc];
-                for (j, (p, _)) in parts.iter().enumerate() {
-                    for k in 0..3 {
-                        sums[j / ppr][k] += p[k + 1];
+                let mut out = Vec::with_capacity(run.len());
+                // The coefficients of the previous image, and its units awaiting pass 2.
+                let mut coef = vec![[0f32; 2]; nc];
+                let mut prev: Option<Vec<&mut [f32]>> = None;
+                for (i, n) in run.clone().enumerate() {
+                    let u0 = n * nc * ppr;
+                    let mut units = std::mem::take(&mut images[i]);
+                    let nu = units.len();
+                    let mut parts = Vec::with_capacity(nu);
+                    for (j, unit) in units.iter_mut().enumerate() {
+                        let (_, a, b) = range(u0 + j);
+                        let g = if T::STORE_GRAD {
+                            Some(&mut **unit)
+                        } else {
+                            None
+                        };
+                        let (xs, ts) = (&x[a..b], &t[a..b]);
+                        parts.push(match prev.as_mut() {
+                            // Beside the previous image's pass 2, its units backwards:
+                            // the last ones pass 1 wrote are the likeliest still in cache.
+                            Some(pu) => {
+                                let j2 = nu - 1 - j;
+                                let u2 = u0 - nc * ppr + j2;
+                                let (_, a2, b2) = range(u2);
+                                let other = sigmoid::Pass2Unit {
+                                    row: row_of(u2),
+                                    x: &x[a2..b2],
+                                    t: &t[a2..b2],
+                                    g: &mut *pu[j2],
+                                    coef: coef[j2 / ppr],
+                                };
+                                sigmoid::pass12_unit::<T>(row_of(u0 + j), xs, ts, g, ps, sq, other)
+                            }
+                            None => sigmoid::pass1_unit::<T>(row_of(u0 + j), xs, ts, g, ps, sq),
+                        });
+                    }
+                    let mut sums = vec![[0f64; 3]; nc];
+                    for (j, (p, _)) in parts.iter().enumerate() {
+                        for k in 0..3 {
+                            sums[j / ppr][k] += p[k + 1];
+                        }
+                    }
+                    let reg = spec.evaluate_image(nc, &sums, scale, &mut coef);
+                    out.push((parts, reg));
+                    prev = Some(units);
+                }
+                if let Some(mut units) = prev {
+                    let u0 = (run.end - 1) * nc * ppr;
+                    for (j, g) in units.iter_mut().enumerate().rev() {
+                        let (_, a, b) = range(u0 + j);
+                        let (xs, ts) = (&x[a..b], &t[a..b]);
+                        let cf = coef[j / ppr];
+                        sigmoid::pass2_unit::<T>(row_of(u0 + j), xs, ts, g, ps, cf, sq);
                     }
                 }
-                let mut coef = vec![[0f32; 2]; nc];
-                let reg = spec.evaluate_image(nc, &sums, scale, &mut coef);
-                // Backwards: pass 1's last units are the likeliest still in cache.
-                for (j, g) in units.iter_mut().enumerate().rev() {
-                    let (_, a, b) = range(u0 + j);
-                    let cf = coef[j / ppr];
-                    let (xs, ts) = (&x[a..b], &t[a..b]);
-                    sigmoid::pass2_unit::<T>(row(j), xs, ts, g, pix_scale as f32, cf, spec.squared);
-                }
-                (parts, reg)
+                out
             });
+            let images: Vec<_> = per_run.into_iter().flatten().collect();
             if images.iter().any(|(parts, _)| parts.iter().any(|p| p.1)) {
                 zero_on_error(grad, || validate::dense_inputs(plan.op, x, t))?;
             }

@@ -461,6 +461,7 @@ fn pass1_unit_body<T: SigmoidTerm>(
     g: Option<&mut [f32]>,
     scale: f32,
     squared: bool,
+    mut side: impl FnMut(usize),
 ) -> ([f64; 4], bool) {
     let mut acc = [[0f32; LANES]; 4];
     let mut margins = [0f32; LANES];
@@ -498,6 +499,7 @@ fn pass1_unit_body<T: SigmoidTerm>(
                         gc,
                         LANES,
                     );
+                    side(k * FOLD + b);
                 }
                 if xg.len() == GROUP {
                     for (tot, a) in total.iter_mut().zip(&mut acc) {
@@ -538,7 +540,7 @@ fn pass1_unit_simd<T: SigmoidTerm>(
     scale: f32,
     squared: bool,
 ) -> ([f64; 4], bool) {
-    pass1_unit_body::<T>(row, x, t, g, scale, squared)
+    pass1_unit_body::<T>(row, x, t, g, scale, squared, |_| {})
 }
 
 /// See [`pass1_unit_body`].
@@ -553,7 +555,7 @@ pub(crate) fn pass1_unit<T: SigmoidTerm>(
     if super::simd_enabled() {
         pass1_unit_simd::<T>(row, x, t, g, scale, squared)
     } else {
-        pass1_unit_body::<T>(row, x, t, g, scale, squared)
+        pass1_unit_body::<T>(row, x, t, g, scale, squared, |_| {})
     }
 }
 
@@ -638,6 +640,94 @@ pub(crate) fn pass2_unit<T: SigmoidTerm>(
         pass2_unit_simd::<T>(row, x, t, g, scale, coef, squared)
     } else {
         pass2_unit_body::<T>(row, x, t, g, scale, coef, squared)
+    }
+}
+
+/// One unit's pass 2 (`x`, `t`, `g`: see [`pass2_unit_body`]) to run beside another unit's
+/// pass 1 ([`pass12_unit`]).
+pub(crate) struct Pass2Unit<'a, R> {
+    pub row: R,
+    pub x: &'a [f32],
+    pub t: &'a [f32],
+    pub g: &'a mut [f32],
+    pub coef: [f32; 2],
+}
+
+/// Pass 1 of one unit and pass 2 of another (of the previous image) in one loop, a block
+/// of each per iteration: pass 1 is bound by vector arithmetic and pass 2 by memory, and
+/// together the core overlaps the two. Each unit gets exactly what [`pass1_unit_body`] and
+/// [`pass2_unit_body`] would give it: every element's arithmetic is the same, and pass 1's
+/// sums run in the same order.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn pass12_unit_body<T: SigmoidTerm>(
+    row: T::Row,
+    x: &[f32],
+    t: &[f32],
+    g: Option<&mut [f32]>,
+    scale: f32,
+    squared: bool,
+    other: Pass2Unit<'_, T::Row>,
+) -> ([f64; 4], bool) {
+    let Pass2Unit {
+        row: row2,
+        x: x2,
+        t: t2,
+        g: g2,
+        coef: [ca, cb],
+    } = other;
+    let k2 = [ca, cb, scale];
+    let blocks2 = x2.len() / LANES;
+    let out = pass1_unit_body::<T>(row, x, t, g, scale, squared, |b| {
+        if b < blocks2 {
+            let r = b * LANES..(b + 1) * LANES;
+            let (xc, tc, gc) = (&x2[r.clone()], &t2[r.clone()], &mut g2[r]);
+            pass2_step::<T>(row2, k2, squared, xc, tc, gc, LANES);
+        }
+    });
+    // The blocks of the second unit beyond the first unit's, and its tail.
+    let done = (x.len() / LANES).min(blocks2) * LANES;
+    pass2_unit_body::<T>(
+        row2,
+        &x2[done..],
+        &t2[done..],
+        &mut g2[done..],
+        scale,
+        [ca, cb],
+        squared,
+    );
+    out
+}
+
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
+#[allow(clippy::too_many_arguments)]
+fn pass12_unit_simd<T: SigmoidTerm>(
+    row: T::Row,
+    x: &[f32],
+    t: &[f32],
+    g: Option<&mut [f32]>,
+    scale: f32,
+    squared: bool,
+    other: Pass2Unit<'_, T::Row>,
+) -> ([f64; 4], bool) {
+    pass12_unit_body::<T>(row, x, t, g, scale, squared, other)
+}
+
+/// See [`pass12_unit_body`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn pass12_unit<T: SigmoidTerm>(
+    row: T::Row,
+    x: &[f32],
+    t: &[f32],
+    g: Option<&mut [f32]>,
+    scale: f32,
+    squared: bool,
+    other: Pass2Unit<'_, T::Row>,
+) -> ([f64; 4], bool) {
+    if super::simd_enabled() {
+        pass12_unit_simd::<T>(row, x, t, g, scale, squared, other)
+    } else {
+        pass12_unit_body::<T>(row, x, t, g, scale, squared, other)
     }
 }
 
