@@ -218,34 +218,32 @@ pub(crate) fn zero_on_error(
     res
 }
 
-/// How a sigmoid Dice-type loss with its gradient runs image by image, if it does: the
-/// runs of consecutive images, one per thread. Within a run each image's pass 1 goes beside
+/// How a sigmoid Dice-type loss with its gradient runs image by image: the runs of
+/// consecutive images, one per thread (none: unit by unit). Within a run each image's pass 1 goes beside
 /// the previous image's pass 2 ([`sigmoid::pass12_unit`]), which then finds that image's
 /// logits, targets and gradient still in cache and overlaps its memory traffic with pass 1's
 /// arithmetic (measured: see `docs/kernel-performance.md`). Only for per-image sums, and
 /// only where the images share out evenly over the threads; the result is the same bits
 /// as unit by unit, for any runs.
-fn image_runs(spec: &RegionSpec, images: usize) -> Option<Vec<std::ops::Range<usize>>> {
+fn image_runs(spec: &RegionSpec, images: usize) -> Vec<std::ops::Range<usize>> {
     #[cfg(feature = "rayon")]
     let threads = rayon::current_num_threads().max(1);
     #[cfg(not(feature = "rayon"))]
     let threads = 1;
     let even = images.is_multiple_of(threads) || images >= 4 * threads;
     if spec.scope != Scope::PerImage || !even || images == 0 {
-        return None;
+        return Vec::new();
     }
     let runs = threads.min(images);
     let (size, extra) = (images / runs, images % runs);
     let mut start = 0;
-    Some(
-        (0..runs)
-            .map(|k| {
-                let len = size + usize::from(k < extra);
-                start += len;
-                start - len..start
-            })
-            .collect(),
-    )
+    (0..runs)
+        .map(|k| {
+            let len = size + usize::from(k < extra);
+            start += len;
+            start - len..start
+        })
+        .collect()
 }
 
 /// Splits `grad` (rows of `S`) into the sigmoid units, in unit order.
@@ -278,6 +276,10 @@ fn run_sigmoid<T: SigmoidTerm>(
         Reduction::Sum => 1.0,
     };
     let pix_scale = plan.pixel_weight / pix_norm;
+    let runs = match (plan.region, &grad) {
+        (Some((spec, _)), Some(_)) => image_runs(spec, nb),
+        _ => Vec::new(),
+    };
     match plan.region {
         None => {
             let slices = grad.as_deref_mut().map(|g| sigmoid_slices(g, s));
@@ -290,8 +292,7 @@ fn run_sigmoid<T: SigmoidTerm>(
             }
             Ok(parts.iter().map(|p| p.0).sum::<f64>() * pix_scale)
         }
-        Some((spec, weight)) if grad.is_some() && image_runs(spec, nb).is_some() => {
-            let runs = image_runs(spec, nb).unwrap_or_default();
+        Some((spec, weight)) if !runs.is_empty() => {
             let scale = spec.scale(nb, nc, weight);
             let (sq, ps) = (spec.squared, pix_scale as f32);
             let row_of = |u: usize| term.row(u / ppr % nc);
