@@ -6,8 +6,25 @@
 mod loss_support;
 
 use loss_support::Rng;
-use loss_support::naive::{FAMILIES, random_inputs, random_loss};
+use loss_support::naive::{FAMILIES, Tg, random_inputs, random_loss};
 use segloss::Shape;
+use segloss::loss::Loss;
+
+/// The bits of the loss and of its gradient, computed in `pool`.
+fn bits(
+    pool: &rayon::ThreadPool,
+    loss: &(dyn Loss + Sync),
+    x: &[f32],
+    tg: &Tg,
+    shape: &Shape,
+) -> (u64, Vec<u32>) {
+    let mut g = vec![0f32; x.len()];
+    let v = pool.install(|| {
+        loss.forward(x, tg.as_targets(), shape, Some(&mut g))
+            .unwrap()
+    });
+    (v.to_bits(), g.iter().map(|v| v.to_bits()).collect())
+}
 
 #[test]
 fn results_are_identical_for_any_thread_count() {
@@ -23,17 +40,7 @@ fn results_are_identical_for_any_thread_count() {
         let mut rng = Rng(77 + k as u64);
         let (loss, _, act, ignore) = random_loss(&mut rng, family, shape.channels());
         let (x, tg) = random_inputs(&mut rng, &shape, act, ignore, 5.0);
-        let run = |p: &rayon::ThreadPool| {
-            let mut g = vec![0f32; x.len()];
-            let v = p.install(|| {
-                loss.forward(&x, tg.as_targets(), &shape, Some(&mut g))
-                    .unwrap()
-            });
-            (
-                v.to_bits(),
-                g.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-            )
-        };
+        let run = |p: &rayon::ThreadPool| bits(p, &*loss, &x, &tg, &shape);
         assert!(
             run(&one) == run(&three),
             "{family:?}: thread count changed the result"
@@ -71,17 +78,7 @@ fn image_by_image_and_unit_by_unit_passes_agree_bit_for_bit() {
             let mut rng = Rng(1000 + 100 * k as u64 + seed);
             let (loss, _, act, ignore) = random_loss(&mut rng, family, shape.channels());
             let (x, tg) = random_inputs(&mut rng, &shape, act, ignore, 5.0);
-            let run = |p: &rayon::ThreadPool| {
-                let mut g = vec![0f32; x.len()];
-                let v = p.install(|| {
-                    loss.forward(&x, tg.as_targets(), &shape, Some(&mut g))
-                        .unwrap()
-                });
-                (
-                    v.to_bits(),
-                    g.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-                )
-            };
+            let run = |p: &rayon::ThreadPool| bits(p, &*loss, &x, &tg, &shape);
             let one = run(&pools[0]);
             for p in &pools[1..] {
                 assert!(
