@@ -11,6 +11,31 @@ const GROUP: usize = FOLD * LANES;
 use crate::math::{exp_minus, exp_neg, ln, ln_1p_unit, sigmoid_pair};
 use multiversion::multiversion;
 
+/// Defines the kernel entry point `$name` for the body `$body`: `$simd`, a clone of the body
+/// per SIMD target (AVX-512, AVX2+FMA; `multiversion` picks one at run time), or the
+/// portable body itself when [`super::force_scalar`] is on.
+macro_rules! entry {
+    ($(#[$doc:meta])* $name:ident, $simd:ident => $body:ident(
+        $($arg:ident: $ty:ty),* $(,)?
+    ) $(-> $ret:ty)?) => {
+        #[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
+        #[allow(clippy::too_many_arguments)]
+        fn $simd<T: SigmoidTerm>($($arg: $ty),*) $(-> $ret)? {
+            $body::<T>($($arg),*)
+        }
+
+        $(#[$doc])*
+        #[allow(clippy::too_many_arguments)]
+        pub(crate) fn $name<T: SigmoidTerm>($($arg: $ty),*) $(-> $ret)? {
+            if super::simd_enabled() {
+                $simd::<T>($($arg),*)
+            } else {
+                $body::<T>($($arg),*)
+            }
+        }
+    };
+}
+
 /// `(σ(x), σ(-x), e^{-|x|}, σ(|x|), ln(1 + e^{-|x|}))`: `math::sigmoid_pair` (one `exp`,
 /// one division, one mask) and `ln_1p_unit`, which skips `ln_1p`'s special cases, impossible
 /// for `e ∈ [0, 1]`.
@@ -387,31 +412,16 @@ fn pixel_unit_body<T: SigmoidTerm>(
     (total, suspect(total, &margins))
 }
 
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
-fn pixel_unit_simd<T: SigmoidTerm>(
-    row: T::Row,
-    x: &[f32],
-    t: &[f32],
-    g: Option<&mut [f32]>,
-    scale: f32,
-) -> (f64, bool) {
-    pixel_unit_body::<T>(row, x, t, g, scale)
-}
-
-/// See [`pixel_unit_body`].
-pub(crate) fn pixel_unit<T: SigmoidTerm>(
-    row: T::Row,
-    x: &[f32],
-    t: &[f32],
-    g: Option<&mut [f32]>,
-    scale: f32,
-) -> (f64, bool) {
-    if super::simd_enabled() {
-        pixel_unit_simd::<T>(row, x, t, g, scale)
-    } else {
-        pixel_unit_body::<T>(row, x, t, g, scale)
-    }
-}
+entry!(
+    /// See [`pixel_unit_body`].
+    pixel_unit, pixel_unit_simd => pixel_unit_body(
+        row: T::Row,
+        x: &[f32],
+        t: &[f32],
+        g: Option<&mut [f32]>,
+        scale: f32,
+    ) -> (f64, bool)
+);
 
 /// One block of pass 1; with `WRITE`, also stores `scale·∂pix/∂x` into `gc`. `acc` holds
 /// the lanes of the four sums, `margins` those of the range check ([`accumulate`]).
@@ -452,9 +462,10 @@ fn pass1_step<T: SigmoidTerm, const WRITE: bool>(
 /// bad input discards `g`). With `g` (given for a term with
 /// [`SigmoidTerm::STORE_GRAD`] when the gradient is wanted) it also writes the pixel term's
 /// gradient `scale·∂pix/∂x`, to which pass 2 adds the Dice part, so pass 2 need not
-/// evaluate the pixel term again.
+/// evaluate the pixel term again. `side(b)` runs after full block `b` ([`pass12_unit_body`]
+/// puts another unit's pass 2 there).
 #[inline(always)]
-fn pass1_unit_body<T: SigmoidTerm>(
+fn pass1_with<T: SigmoidTerm>(
     row: T::Row,
     x: &[f32],
     t: &[f32],
@@ -531,8 +542,9 @@ fn pass1_unit_body<T: SigmoidTerm>(
     (total, suspect(total[0], &margins))
 }
 
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
-fn pass1_unit_simd<T: SigmoidTerm>(
+/// [`pass1_with`] alone.
+#[inline(always)]
+fn pass1_unit_body<T: SigmoidTerm>(
     row: T::Row,
     x: &[f32],
     t: &[f32],
@@ -540,24 +552,20 @@ fn pass1_unit_simd<T: SigmoidTerm>(
     scale: f32,
     squared: bool,
 ) -> ([f64; 4], bool) {
-    pass1_unit_body::<T>(row, x, t, g, scale, squared, |_| {})
+    pass1_with::<T>(row, x, t, g, scale, squared, |_| {})
 }
 
-/// See [`pass1_unit_body`].
-pub(crate) fn pass1_unit<T: SigmoidTerm>(
-    row: T::Row,
-    x: &[f32],
-    t: &[f32],
-    g: Option<&mut [f32]>,
-    scale: f32,
-    squared: bool,
-) -> ([f64; 4], bool) {
-    if super::simd_enabled() {
-        pass1_unit_simd::<T>(row, x, t, g, scale, squared)
-    } else {
-        pass1_unit_body::<T>(row, x, t, g, scale, squared, |_| {})
-    }
-}
+entry!(
+    /// See [`pass1_unit_body`].
+    pass1_unit, pass1_unit_simd => pass1_unit_body(
+        row: T::Row,
+        x: &[f32],
+        t: &[f32],
+        g: Option<&mut [f32]>,
+        scale: f32,
+        squared: bool,
+    ) -> ([f64; 4], bool)
+);
 
 #[inline(always)]
 fn pass2_step<T: SigmoidTerm>(
@@ -613,35 +621,18 @@ fn pass2_unit_body<T: SigmoidTerm>(
     pass2_step::<T>(row, [ca, cb, scale], squared, xt, tt, gt, xt.len());
 }
 
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
-fn pass2_unit_simd<T: SigmoidTerm>(
-    row: T::Row,
-    x: &[f32],
-    t: &[f32],
-    g: &mut [f32],
-    scale: f32,
-    coef: [f32; 2],
-    squared: bool,
-) {
-    pass2_unit_body::<T>(row, x, t, g, scale, coef, squared)
-}
-
-/// See [`pass2_unit_body`].
-pub(crate) fn pass2_unit<T: SigmoidTerm>(
-    row: T::Row,
-    x: &[f32],
-    t: &[f32],
-    g: &mut [f32],
-    scale: f32,
-    coef: [f32; 2],
-    squared: bool,
-) {
-    if super::simd_enabled() {
-        pass2_unit_simd::<T>(row, x, t, g, scale, coef, squared)
-    } else {
-        pass2_unit_body::<T>(row, x, t, g, scale, coef, squared)
-    }
-}
+entry!(
+    /// See [`pass2_unit_body`].
+    pass2_unit, pass2_unit_simd => pass2_unit_body(
+        row: T::Row,
+        x: &[f32],
+        t: &[f32],
+        g: &mut [f32],
+        scale: f32,
+        coef: [f32; 2],
+        squared: bool,
+    )
+);
 
 /// One unit's pass 2 (`x`, `t`, `g`: see [`pass2_unit_body`]) to run beside another unit's
 /// pass 1 ([`pass12_unit`]).
@@ -678,7 +669,7 @@ fn pass12_unit_body<T: SigmoidTerm>(
     } = other;
     let k2 = [ca, cb, scale];
     let blocks2 = x2.len() / LANES;
-    let out = pass1_unit_body::<T>(row, x, t, g, scale, squared, |b| {
+    let out = pass1_with::<T>(row, x, t, g, scale, squared, |b| {
         if b < blocks2 {
             let r = b * LANES..(b + 1) * LANES;
             let (xc, tc, gc) = (&x2[r.clone()], &t2[r.clone()], &mut g2[r]);
@@ -699,37 +690,18 @@ fn pass12_unit_body<T: SigmoidTerm>(
     out
 }
 
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
-#[allow(clippy::too_many_arguments)]
-fn pass12_unit_simd<T: SigmoidTerm>(
-    row: T::Row,
-    x: &[f32],
-    t: &[f32],
-    g: Option<&mut [f32]>,
-    scale: f32,
-    squared: bool,
-    other: Pass2Unit<'_, T::Row>,
-) -> ([f64; 4], bool) {
-    pass12_unit_body::<T>(row, x, t, g, scale, squared, other)
-}
-
-/// See [`pass12_unit_body`].
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn pass12_unit<T: SigmoidTerm>(
-    row: T::Row,
-    x: &[f32],
-    t: &[f32],
-    g: Option<&mut [f32]>,
-    scale: f32,
-    squared: bool,
-    other: Pass2Unit<'_, T::Row>,
-) -> ([f64; 4], bool) {
-    if super::simd_enabled() {
-        pass12_unit_simd::<T>(row, x, t, g, scale, squared, other)
-    } else {
-        pass12_unit_body::<T>(row, x, t, g, scale, squared, other)
-    }
-}
+entry!(
+    /// See [`pass12_unit_body`].
+    pass12_unit, pass12_unit_simd => pass12_unit_body(
+        row: T::Row,
+        x: &[f32],
+        t: &[f32],
+        g: Option<&mut [f32]>,
+        scale: f32,
+        squared: bool,
+        other: Pass2Unit<'_, T::Row>,
+    ) -> ([f64; 4], bool)
+);
 
 /// Element-wise map: writes each element's loss into `out`.
 #[inline(always)]
@@ -739,16 +711,12 @@ fn map_unit_body<T: SigmoidTerm>(row: T::Row, x: &[f32], t: &[f32], out: &mut [f
     }
 }
 
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
-fn map_unit_simd<T: SigmoidTerm>(row: T::Row, x: &[f32], t: &[f32], out: &mut [f32]) {
-    map_unit_body::<T>(row, x, t, out)
-}
-
-/// See [`map_unit_body`].
-pub(crate) fn map_unit<T: SigmoidTerm>(row: T::Row, x: &[f32], t: &[f32], out: &mut [f32]) {
-    if super::simd_enabled() {
-        map_unit_simd::<T>(row, x, t, out)
-    } else {
-        map_unit_body::<T>(row, x, t, out)
-    }
-}
+entry!(
+    /// See [`map_unit_body`].
+    map_unit, map_unit_simd => map_unit_body(
+        row: T::Row,
+        x: &[f32],
+        t: &[f32],
+        out: &mut [f32],
+    )
+);
