@@ -4,7 +4,9 @@
 //! Passes: pixel-only losses make one pass (loss and gradient together); Dice-type losses
 //! make two, the first computing the overlap sums (and, for combined losses, the pixel
 //! term's loss and, for a focal term when the gradient is wanted, its gradient), the
-//! second writing the gradient (adding the Dice part to the stored focal gradient).
+//! second writing the gradient (adding the Dice part to the stored focal gradient). Sigmoid
+//! Dice-type losses with per-image sums run image by image where that shares out evenly
+//! over the threads, each image's pass 1 beside the previous image's pass 2 ([`image_runs`]).
 //!
 //! Errors and `grad`: on error `grad` holds no partial result. Errors found before the pass
 //! (buffer lengths, target kind, configuration, shape) leave it untouched; errors found in
@@ -219,12 +221,12 @@ pub(crate) fn zero_on_error(
 }
 
 /// How a sigmoid Dice-type loss with its gradient runs image by image: the runs of
-/// consecutive images, one per thread (none: unit by unit). Within a run each image's pass 1 goes beside
-/// the previous image's pass 2 ([`sigmoid::pass12_unit`]), which then finds that image's
-/// logits, targets and gradient still in cache and overlaps its memory traffic with pass 1's
-/// arithmetic (measured: see `docs/kernel-performance.md`). Only for per-image sums, and
-/// only where the images share out evenly over the threads; the result is the same bits
-/// as unit by unit, for any runs.
+/// consecutive images, one per thread (none: unit by unit). Within a run each image's
+/// pass 1 goes beside the previous image's pass 2 ([`sigmoid::pass12_unit`]), which then
+/// finds that image's logits, targets and gradient still in cache and overlaps its memory
+/// traffic with pass 1's arithmetic (measured: see `docs/kernel-performance.md`). Only for
+/// per-image sums, and only where the images share out evenly over the threads; the result
+/// is the same bits as unit by unit, for any runs.
 fn image_runs(spec: &RegionSpec, images: usize) -> Vec<std::ops::Range<usize>> {
     #[cfg(feature = "rayon")]
     let threads = rayon::current_num_threads().max(1);
