@@ -62,16 +62,7 @@ fn scalar_fallback_matches_simd_and_reference_on_large_inputs() {
             // The whole gradient, projected on a random direction v, against a central
             // difference of the reference along v (catches any misplaced unit slice).
             let (v, fd) = directional_fd(&mut rng, &reference, &x64, &tg, &shape);
-            let gv: f64 = a.iter().zip(&v).map(|(g, d)| g * d).sum();
-            let gabs: f64 = a.iter().zip(&v).map(|(g, d)| (g * d).abs()).sum();
-            assert_close(
-                &case,
-                "directional derivative",
-                &[gv],
-                &[fd],
-                1e-4,
-                1e-5 * gabs,
-            );
+            assert_directional(&case, &a, &v, fd);
         }
     }
 }
@@ -180,17 +171,24 @@ fn both_paths_match_the_reference(
         force_scalar(false);
         let got = got.unwrap();
         assert_close(&case, "loss vs f64 reference", &[got], &[want], 1e-5, 1e-7);
-        let gv: f64 = g.iter().zip(&v).map(|(&g, d)| g as f64 * d).sum();
-        let gabs: f64 = g.iter().zip(&v).map(|(&g, d)| (g as f64 * d).abs()).sum();
-        assert_close(
-            &case,
-            "directional derivative",
-            &[gv],
-            &[fd],
-            1e-4,
-            1e-5 * gabs,
-        );
+        let g: Vec<f64> = g.iter().map(|&v| v as f64).collect();
+        assert_directional(&case, &g, &v, fd);
     }
+}
+
+/// The gradient `g` projected on the direction `v` matches the reference's central
+/// difference `fd` along it, within 1e-4 relative or 1e-5 of `Σ |g_i v_i|`.
+fn assert_directional(case: &str, g: &[f64], v: &[f64], fd: f64) {
+    let gv: f64 = g.iter().zip(v).map(|(g, d)| g * d).sum();
+    let gabs: f64 = g.iter().zip(v).map(|(g, d)| (g * d).abs()).sum();
+    assert_close(
+        case,
+        "directional derivative",
+        &[gv],
+        &[fd],
+        1e-4,
+        1e-5 * gabs,
+    );
 }
 
 /// A random direction `v` and the central difference of the `f64` reference along it.
