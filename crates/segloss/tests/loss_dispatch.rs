@@ -4,7 +4,7 @@
 
 mod loss_support;
 
-use loss_support::naive::{Act, FAMILIES, RefLoss, Tg, random_inputs, random_loss};
+use loss_support::naive::{Act, FAMILIES, Family, RefLoss, Tg, random_inputs, random_loss};
 use loss_support::{Rng, assert_close, max_abs};
 use segloss::Shape;
 use segloss::loss::{Loss, force_scalar};
@@ -78,17 +78,15 @@ fn every_class_count_matches_the_reference() {
         let mut ran = 0;
         for (k, &family) in FAMILIES.iter().enumerate() {
             // The first seed that draws the softmax form of this family (BCE has none).
-            let Some((mut rng, (loss, reference, act, ignore))) = (0..16u64).find_map(|a| {
-                let mut rng = Rng(7000 + 1000 * c as u64 + 100 * k as u64 + a);
-                let drawn = random_loss(&mut rng, family, c);
-                matches!(drawn.2, Act::Softmax).then_some((rng, drawn))
-            }) else {
-                continue;
-            };
-            let (x, tg) = random_inputs(&mut rng, &shape, act, ignore, 6.0);
-            let case = format!("C = {c}, {family:?} {reference:?}");
-            both_paths_match_the_reference(&case, &mut rng, &*loss, &reference, &x, &tg, &shape);
-            ran += 1;
+            let seeds = (0..16u64).map(|a| 7000 + 1000 * c as u64 + 100 * k as u64 + a);
+            let softmax = |drawn: &Drawn| matches!(drawn.2, Act::Softmax);
+            ran += usize::from(first_draw_matches_the_reference(
+                seeds,
+                family,
+                &shape,
+                &format!("C = {c}, "),
+                softmax,
+            ));
         }
         assert!(ran >= 7, "C = {c}: only {ran} softmax losses drawn");
     }
@@ -207,6 +205,32 @@ fn directional_fd(
     (v, fd)
 }
 
+/// A loss drawn by `random_loss`: the loss, its reference, activation and ignore label.
+type Drawn = (Box<dyn Loss + Send + Sync>, RefLoss, Act, Option<i64>);
+
+/// Draws `family` from each seed in turn until `want` accepts the draw, then checks that
+/// loss on fresh random inputs of `shape` with [`both_paths_match_the_reference`] (cases
+/// named `prefix` then the reference). Returns whether some seed drew an accepted loss.
+fn first_draw_matches_the_reference(
+    seeds: impl IntoIterator<Item = u64>,
+    family: Family,
+    shape: &Shape,
+    prefix: &str,
+    want: impl Fn(&Drawn) -> bool,
+) -> bool {
+    let Some((mut rng, (loss, reference, act, ignore))) = seeds.into_iter().find_map(|seed| {
+        let mut rng = Rng(seed);
+        let drawn = random_loss(&mut rng, family, shape.channels());
+        want(&drawn).then_some((rng, drawn))
+    }) else {
+        return false;
+    };
+    let (x, tg) = random_inputs(&mut rng, shape, act, ignore, 6.0);
+    let case = format!("{prefix}{family:?} {reference:?}");
+    both_paths_match_the_reference(&case, &mut rng, &*loss, &reference, &x, &tg, shape);
+    true
+}
+
 /// Whether a reference is a sigmoid Dice-type objective with per-image sums (alone or in a
 /// sum with a pixel term): the losses that run image by image.
 fn sigmoid_per_image(r: &RefLoss) -> bool {
@@ -232,17 +256,11 @@ fn image_by_image_passes_match_the_reference() {
     let check = || {
         let mut ran = 0;
         for (k, &family) in FAMILIES.iter().enumerate().skip(3) {
-            let Some((mut rng, (loss, reference, act, ignore))) = (0..64u64).find_map(|a| {
-                let mut rng = Rng(40_000 + 100 * k as u64 + a);
-                let drawn = random_loss(&mut rng, family, shape.channels());
-                sigmoid_per_image(&drawn.1).then_some((rng, drawn))
-            }) else {
-                continue;
-            };
-            let (x, tg) = random_inputs(&mut rng, &shape, act, ignore, 6.0);
-            let case = format!("{family:?} {reference:?}");
-            both_paths_match_the_reference(&case, &mut rng, &*loss, &reference, &x, &tg, &shape);
-            ran += 1;
+            let seeds = (0..64u64).map(|a| 40_000 + 100 * k as u64 + a);
+            let per_image = |drawn: &Drawn| sigmoid_per_image(&drawn.1);
+            ran += usize::from(first_draw_matches_the_reference(
+                seeds, family, &shape, "", per_image,
+            ));
         }
         assert_eq!(
             ran, 5,
