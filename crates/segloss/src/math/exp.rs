@@ -14,6 +14,13 @@ pub(crate) const LN2_LO: f32 = -2.121_944_4e-4;
 /// (ties to even), which then sits in the low mantissa bits. This avoids `round()`, which
 /// is a library call without SSE4.1, and a float-to-int conversion.
 pub(crate) const ROUND_MAGIC: f32 = 12_582_912.0;
+/// `ROUND_MAGIC + 192`, the rounding constant of the non-positive paths ([`exp_neg`],
+/// [`exp_minus`]): adding it rounds exactly as [`ROUND_MAGIC`] does (it is even, so ties
+/// still go to an even `n`, and its ulp is still 1), and the low nine bits of the sum are
+/// then `n + 192`, so shifting the sum's bit pattern left by 23 leaves exactly the biased
+/// exponent field of `2^{n+65}` (the high bits of `ROUND_MAGIC`'s pattern fall off the top,
+/// and `n + 192 ∈ [42, 192]`): the scaling needs no integer subtraction.
+const ROUND_MAGIC_NEG: f32 = 12_583_104.0;
 
 /// `e^x`.
 ///
@@ -33,7 +40,7 @@ pub(crate) fn exp(x: f32) -> f32 {
     // is one `max`/`min` instruction.
     let x = if x < EXP_LO { EXP_LO } else { x };
     let x = if x > EXP_HI { EXP_HI } else { x };
-    let (shifted, y) = reduce(x);
+    let (shifted, y) = reduce(x, ROUND_MAGIC);
     let n = (shifted.to_bits() as i32).wrapping_sub(ROUND_MAGIC.to_bits() as i32);
     // `n ∈ [-150, 129]`: split it so each factor `2^n1`, `2^n2` is a normal float.
     let n1 = n >> 1;
@@ -45,10 +52,11 @@ pub(crate) fn exp(x: f32) -> f32 {
 ///
 /// Every exponential in the loss kernels has a non-positive argument (`e^{-|x|}`,
 /// `e^{x_c − max}`, `q^γ` with `q ≤ 1`), so `n ≤ 0` and the two-factor scaling of [`exp`]
-/// can be one exponent-field factor `2^{n+64}` (normal for `n ∈ [-150, 63]`) followed by the
-/// constant `2^-64`: `y·2^{n+64}` is exact and the final product rounds once, as in [`exp`],
-/// and the upper clamp is not needed. The loops are bound by these operations; this is four
-/// vector operations fewer per call.
+/// can be one exponent-field factor `2^{n+65}` (normal for `n ∈ [-150, 62]`, and read
+/// straight from the rounding sum's bits, see [`ROUND_MAGIC_NEG`]) followed by the constant
+/// `2^-65`: `y·2^{n+65}` is exact and the final product rounds once, as in [`exp`], and the
+/// upper clamp is not needed. The loops are bound by these operations; this is five vector
+/// operations fewer per call.
 ///
 /// Accuracy and special values: those of [`exp`] for every `x ≤ 0` (checked bit for bit by
 /// `math::accuracy_tests`); also exact up to `x ≈ 43`, and meaningless above.
@@ -73,8 +81,8 @@ pub(crate) fn exp_neg(x: f32) -> f32 {
 #[inline(always)]
 pub(crate) fn exp_minus(a: f32) -> f32 {
     let a = if a > -EXP_LO { -EXP_LO } else { a };
-    let shifted = a.mul_add(-LOG2_E, ROUND_MAGIC);
-    let nf = shifted - ROUND_MAGIC;
+    let shifted = a.mul_add(-LOG2_E, ROUND_MAGIC_NEG);
+    let nf = shifted - ROUND_MAGIC_NEG;
     let r = -nf.mul_add(LN2_LO, nf.mul_add(LN2_HI, a));
     scale_neg(shifted, exp_reduced(r))
 }
@@ -82,25 +90,26 @@ pub(crate) fn exp_minus(a: f32) -> f32 {
 /// [`exp_neg`] after its clamp: for `x ≥ EXP_LO` (meaningful up to 43) or NaN.
 #[inline(always)]
 fn exp_neg_clamped(x: f32) -> f32 {
-    let (shifted, y) = reduce(x);
+    let (shifted, y) = reduce(x, ROUND_MAGIC_NEG);
     scale_neg(shifted, y)
 }
 
-/// `y·2^n` for `n ≤ 63` (the `n` of `shifted`, see [`reduce`]), rounded once.
+/// `y·2^n` for `n ∈ [-150, 0]` (the `n` of `shifted`, reduced with [`ROUND_MAGIC_NEG`]),
+/// rounded once: `y·2^{n+65}` is exact (normal for `y ∈ [½, 2]`) and the product with the
+/// constant `2^-65` rounds once, subnormal results included.
 #[inline(always)]
 fn scale_neg(shifted: f32, y: f32) -> f32 {
-    // `n + 64 + 127`, the biased exponent of `2^{n+64}`, straight from the bit pattern.
-    let biased = (shifted.to_bits() as i32).wrapping_sub(ROUND_MAGIC.to_bits() as i32 - 191);
-    y * f32::from_bits((biased << 23) as u32) * TWO_POW_M64
+    // The exponent field of `2^{n+65}`, `n + 192`, is the low nine bits of the pattern.
+    y * f32::from_bits(shifted.to_bits() << 23) * TWO_POW_M65
 }
 
 /// The part of [`exp`] and [`exp_neg`] before the scaling by `2^n`, for a clamped `x`:
-/// `(x·log2 e + ROUND_MAGIC, e^r)`, where `n = round(x·log2 e)` sits in the low mantissa bits
-/// of the first value and `r = x − n·ln 2`.
+/// `(x·log2 e + magic, e^r)`, where `n = round(x·log2 e)` sits in the low mantissa bits
+/// of the first value (offset by `magic − ROUND_MAGIC`) and `r = x − n·ln 2`.
 #[inline(always)]
-fn reduce(x: f32) -> (f32, f32) {
-    let shifted = x.mul_add(LOG2_E, ROUND_MAGIC);
-    let nf = shifted - ROUND_MAGIC;
+fn reduce(x: f32, magic: f32) -> (f32, f32) {
+    let shifted = x.mul_add(LOG2_E, magic);
+    let nf = shifted - magic;
     let r = (-nf).mul_add(LN2_LO, (-nf).mul_add(LN2_HI, x));
     (shifted, exp_reduced(r))
 }
@@ -129,8 +138,8 @@ fn exp_reduced(r: f32) -> f32 {
     p * r2 + r + 1.0
 }
 
-/// `2^-64`, exact.
-const TWO_POW_M64: f32 = f32::from_bits(0x1f80_0000);
+/// `2^-65`, exact.
+const TWO_POW_M65: f32 = f32::from_bits(0x1f00_0000);
 
 /// `2^n` for `n ∈ [-126, 127]`, built in the exponent field.
 #[inline(always)]

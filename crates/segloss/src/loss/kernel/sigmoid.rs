@@ -65,12 +65,14 @@ pub(crate) trait SigmoidTerm: Sync {
     fn row(&self, c: usize) -> Self::Row;
     /// `(loss, ∂loss/∂x, σ(x), σ(-x))` for one element.
     fn eval(row: Self::Row, x: f32, t: f32) -> (f32, f32, f32, f32);
-    /// `(σ(x), σ(-x))` bit for bit as [`SigmoidTerm::eval`] returns them, without the rest of
-    /// the term (pass 2 of a Dice-type loss needs only these).
+    /// `(σ(x), σ(x)·σ(-x))`, with `σ(±x)` bit for bit as [`SigmoidTerm::eval`] returns them,
+    /// without the rest of the term (pass 2 of a Dice-type loss needs only these). The
+    /// product is taken as `σ(|x|)·σ(-|x|)`, which needs no choice on the sign of `x` and is
+    /// the same rounded value as `σ(x)·σ(-x)` (a product of the same two factors).
     #[inline(always)]
     fn pq(_row: Self::Row, x: f32, _t: f32) -> (f32, f32) {
-        let (a, b, ..) = parts(x);
-        (a, b)
+        let (a, _, e, r, _) = parts(x);
+        (a, r * (e * r))
     }
 }
 
@@ -279,7 +281,7 @@ impl SigmoidTerm for Focal<FocalReal> {
     #[inline(always)]
     fn pq(_row: Self::Row, x: f32, t: f32) -> (f32, f32) {
         let s = focal_sig(x, t);
-        (s.a, s.b)
+        (s.a, s.r * (s.e * s.r))
     }
     #[inline(always)]
     fn eval((gamma, ap, an): Self::Row, x: f32, t: f32) -> (f32, f32, f32, f32) {
@@ -424,12 +426,13 @@ entry!(
 );
 
 /// One block of pass 1; with `WRITE`, also stores `scale·∂pix/∂x` into `gc`. `acc` holds
-/// the lanes of the four sums, `margins` those of the range check ([`accumulate`]).
+/// the lanes of the four sums, `margins` those of the range check ([`accumulate`]). `SQ`:
+/// the squared denominator (`Σ p²`, `Σ t²`), a compile-time choice, so the loop carries
+/// neither a select nor a branch on it.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn pass1_step<T: SigmoidTerm, const WRITE: bool>(
+fn pass1_step<T: SigmoidTerm, const WRITE: bool, const SQ: bool>(
     row: T::Row,
-    sq: bool,
     scale: f32,
     acc: &mut [[f32; LANES]; 4],
     margins: &mut [f32; LANES],
@@ -451,8 +454,8 @@ fn pass1_step<T: SigmoidTerm, const WRITE: bool>(
         // p or p² as p·(p or 1): a select of a loop-invariant choice, and p² exact to one
         // rounding. Not the branch-free `p·(1 + sq·(p − 1))`: its `p − 1` rounds to 2⁻²⁴
         // absolute, a relative error of 6e-8/p in p² (6e-4 at p = 1e-4).
-        acc[2][l] = p.mul_add(sel(sq, p, 1.0), acc[2][l]);
-        acc[3][l] = tv.mul_add(sel(sq, tv, 1.0), acc[3][l]);
+        acc[2][l] = p.mul_add(if SQ { p } else { 1.0 }, acc[2][l]);
+        acc[3][l] = tv.mul_add(if SQ { tv } else { 1.0 }, acc[3][l]);
     }
 }
 
@@ -465,13 +468,12 @@ fn pass1_step<T: SigmoidTerm, const WRITE: bool>(
 /// evaluate the pixel term again. `side(b)` runs after full block `b` ([`pass12_unit_body`]
 /// puts another unit's pass 2 there).
 #[inline(always)]
-fn pass1_with<T: SigmoidTerm>(
+fn pass1_with<T: SigmoidTerm, const SQ: bool>(
     row: T::Row,
     x: &[f32],
     t: &[f32],
     g: Option<&mut [f32]>,
     scale: f32,
-    squared: bool,
     mut side: impl FnMut(usize),
 ) -> ([f64; 4], bool) {
     let mut acc = [[0f32; LANES]; 4];
@@ -499,9 +501,8 @@ fn pass1_with<T: SigmoidTerm>(
                     } else {
                         &mut []
                     };
-                    pass1_step::<T, $write>(
+                    pass1_step::<T, $write, SQ>(
                         row,
-                        squared,
                         scale,
                         &mut acc,
                         &mut margins,
@@ -519,17 +520,7 @@ fn pass1_with<T: SigmoidTerm>(
                 }
             }
             let gt: &mut [f32] = if $write { &mut g[full..] } else { &mut [] };
-            pass1_step::<T, $write>(
-                row,
-                squared,
-                scale,
-                &mut acc,
-                &mut margins,
-                xt,
-                tt,
-                gt,
-                xt.len(),
-            );
+            pass1_step::<T, $write, SQ>(row, scale, &mut acc, &mut margins, xt, tt, gt, xt.len());
         }};
     }
     match g {
@@ -552,7 +543,11 @@ fn pass1_unit_body<T: SigmoidTerm>(
     scale: f32,
     squared: bool,
 ) -> ([f64; 4], bool) {
-    pass1_with::<T>(row, x, t, g, scale, squared, |_| {})
+    if squared {
+        pass1_with::<T, true>(row, x, t, g, scale, |_| {})
+    } else {
+        pass1_with::<T, false>(row, x, t, g, scale, |_| {})
+    }
 }
 
 entry!(
@@ -568,10 +563,9 @@ entry!(
 );
 
 #[inline(always)]
-fn pass2_step<T: SigmoidTerm>(
+fn pass2_step<T: SigmoidTerm, const SQ: bool>(
     row: T::Row,
     [ca, cb, scale]: [f32; 3],
-    sq: bool,
     xc: &[f32],
     tc: &[f32],
     gc: &mut [f32],
@@ -581,14 +575,22 @@ fn pass2_step<T: SigmoidTerm>(
         if T::STORE_GRAD {
             // `gc` holds `scale·∂pix/∂x` from pass 1: the same rounded value as evaluating
             // the term here, so the result is bit for bit that of the branch below.
-            let (p, q) = T::pq(row, xc[l], tc[l]);
+            let (p, pq) = T::pq(row, xc[l], tc[l]);
             // `∂L/∂p = A t + B·(1 or 2p)`; `2p` exact (see `pass1_step`).
-            let dp = ca.mul_add(tc[l], cb * sel(sq, 2.0 * p, 1.0));
-            gc[l] = (dp * p).mul_add(q, gc[l]);
+            let dp = if SQ {
+                ca.mul_add(tc[l], cb * (2.0 * p))
+            } else {
+                ca.mul_add(tc[l], cb)
+            };
+            gc[l] = dp.mul_add(pq, gc[l]);
         } else {
             let (_, d, p, q) = T::eval(row, xc[l], tc[l]);
-            let dp = ca.mul_add(tc[l], cb * sel(sq, 2.0 * p, 1.0));
-            gc[l] = (dp * p).mul_add(q, scale * d);
+            let dp = if SQ {
+                ca.mul_add(tc[l], cb * (2.0 * p))
+            } else {
+                ca.mul_add(tc[l], cb)
+            };
+            gc[l] = dp.mul_add(p * q, scale * d);
         }
     }
 }
@@ -606,6 +608,23 @@ fn pass2_unit_body<T: SigmoidTerm>(
     coef: [f32; 2],
     squared: bool,
 ) {
+    if squared {
+        pass2_with::<T, true>(row, x, t, g, scale, coef);
+    } else {
+        pass2_with::<T, false>(row, x, t, g, scale, coef);
+    }
+}
+
+/// [`pass2_unit_body`] for a compile-time choice of the squared denominator.
+#[inline(always)]
+fn pass2_with<T: SigmoidTerm, const SQ: bool>(
+    row: T::Row,
+    x: &[f32],
+    t: &[f32],
+    g: &mut [f32],
+    scale: f32,
+    coef: [f32; 2],
+) {
     let [ca, cb] = coef;
     let full = x.len() / LANES * LANES;
     let (xh, xt) = x.split_at(full);
@@ -616,9 +635,9 @@ fn pass2_unit_body<T: SigmoidTerm>(
         .zip(th.chunks_exact(LANES))
         .zip(gh.chunks_exact_mut(LANES))
     {
-        pass2_step::<T>(row, [ca, cb, scale], squared, xc, tc, gc, LANES);
+        pass2_step::<T, SQ>(row, [ca, cb, scale], xc, tc, gc, LANES);
     }
-    pass2_step::<T>(row, [ca, cb, scale], squared, xt, tt, gt, xt.len());
+    pass2_step::<T, SQ>(row, [ca, cb, scale], xt, tt, gt, xt.len());
 }
 
 entry!(
@@ -660,6 +679,23 @@ fn pass12_unit_body<T: SigmoidTerm>(
     squared: bool,
     other: Pass2Unit<'_, T::Row>,
 ) -> ([f64; 4], bool) {
+    if squared {
+        pass12_with::<T, true>(row, x, t, g, scale, other)
+    } else {
+        pass12_with::<T, false>(row, x, t, g, scale, other)
+    }
+}
+
+/// [`pass12_unit_body`] for a compile-time choice of the squared denominator.
+#[inline(always)]
+fn pass12_with<T: SigmoidTerm, const SQ: bool>(
+    row: T::Row,
+    x: &[f32],
+    t: &[f32],
+    g: Option<&mut [f32]>,
+    scale: f32,
+    other: Pass2Unit<'_, T::Row>,
+) -> ([f64; 4], bool) {
     let Pass2Unit {
         row: row2,
         x: x2,
@@ -669,23 +705,22 @@ fn pass12_unit_body<T: SigmoidTerm>(
     } = other;
     let k2 = [ca, cb, scale];
     let blocks2 = x2.len() / LANES;
-    let out = pass1_with::<T>(row, x, t, g, scale, squared, |b| {
+    let out = pass1_with::<T, SQ>(row, x, t, g, scale, |b| {
         if b < blocks2 {
             let r = b * LANES..(b + 1) * LANES;
             let (xc, tc, gc) = (&x2[r.clone()], &t2[r.clone()], &mut g2[r]);
-            pass2_step::<T>(row2, k2, squared, xc, tc, gc, LANES);
+            pass2_step::<T, SQ>(row2, k2, xc, tc, gc, LANES);
         }
     });
     // The blocks of the second unit beyond the first unit's, and its tail.
     let done = (x.len() / LANES).min(blocks2) * LANES;
-    pass2_unit_body::<T>(
+    pass2_with::<T, SQ>(
         row2,
         &x2[done..],
         &t2[done..],
         &mut g2[done..],
         scale,
         [ca, cb],
-        squared,
     );
     out
 }
