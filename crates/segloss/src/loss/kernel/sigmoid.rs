@@ -562,6 +562,12 @@ entry!(
     ) -> ([f64; 4], bool)
 );
 
+/// `∂L/∂p = A t + B·(1 or 2p)` of the Dice-type part (`2p` exact, see `pass1_step`).
+#[inline(always)]
+fn dice_dp<const SQ: bool>(ca: f32, cb: f32, t: f32, p: f32) -> f32 {
+    ca.mul_add(t, if SQ { cb * (2.0 * p) } else { cb })
+}
+
 #[inline(always)]
 fn pass2_step<T: SigmoidTerm, const SQ: bool>(
     row: T::Row,
@@ -576,21 +582,10 @@ fn pass2_step<T: SigmoidTerm, const SQ: bool>(
             // `gc` holds `scale·∂pix/∂x` from pass 1: the same rounded value as evaluating
             // the term here, so the result is bit for bit that of the branch below.
             let (p, pq) = T::pq(row, xc[l], tc[l]);
-            // `∂L/∂p = A t + B·(1 or 2p)`; `2p` exact (see `pass1_step`).
-            let dp = if SQ {
-                ca.mul_add(tc[l], cb * (2.0 * p))
-            } else {
-                ca.mul_add(tc[l], cb)
-            };
-            gc[l] = dp.mul_add(pq, gc[l]);
+            gc[l] = dice_dp::<SQ>(ca, cb, tc[l], p).mul_add(pq, gc[l]);
         } else {
             let (_, d, p, q) = T::eval(row, xc[l], tc[l]);
-            let dp = if SQ {
-                ca.mul_add(tc[l], cb * (2.0 * p))
-            } else {
-                ca.mul_add(tc[l], cb)
-            };
-            gc[l] = dp.mul_add(p * q, scale * d);
+            gc[l] = dice_dp::<SQ>(ca, cb, tc[l], p).mul_add(p * q, scale * d);
         }
     }
 }
