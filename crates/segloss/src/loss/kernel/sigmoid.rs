@@ -6,6 +6,18 @@
 
 use super::{FOLD, LANES, fold, sel};
 
+/// Calls `$f::<$t, SQ>(args)` with the const `SQ` equal to the run-time `$squared`: the
+/// squared denominator is chosen once per call, outside the loops.
+macro_rules! by_squared {
+    ($squared:expr, $f:ident::<$t:ty>($($arg:expr),* $(,)?)) => {
+        if $squared {
+            $f::<$t, true>($($arg),*)
+        } else {
+            $f::<$t, false>($($arg),*)
+        }
+    };
+}
+
 /// Elements per group of [`FOLD`] blocks.
 const GROUP: usize = FOLD * LANES;
 use crate::math::{exp_minus, exp_neg, ln, ln_1p_unit, sigmoid_pair};
@@ -543,11 +555,7 @@ fn pass1_unit_body<T: SigmoidTerm>(
     scale: f32,
     squared: bool,
 ) -> ([f64; 4], bool) {
-    if squared {
-        pass1_with::<T, true>(row, x, t, g, scale, |_| {})
-    } else {
-        pass1_with::<T, false>(row, x, t, g, scale, |_| {})
-    }
+    by_squared!(squared, pass1_with::<T>(row, x, t, g, scale, |_| {}))
 }
 
 entry!(
@@ -603,11 +611,7 @@ fn pass2_unit_body<T: SigmoidTerm>(
     coef: [f32; 2],
     squared: bool,
 ) {
-    if squared {
-        pass2_with::<T, true>(row, x, t, g, scale, coef);
-    } else {
-        pass2_with::<T, false>(row, x, t, g, scale, coef);
-    }
+    by_squared!(squared, pass2_with::<T>(row, x, t, g, scale, coef))
 }
 
 /// [`pass2_unit_body`] for a compile-time choice of the squared denominator.
@@ -674,11 +678,7 @@ fn pass12_unit_body<T: SigmoidTerm>(
     squared: bool,
     other: Pass2Unit<'_, T::Row>,
 ) -> ([f64; 4], bool) {
-    if squared {
-        pass12_with::<T, true>(row, x, t, g, scale, other)
-    } else {
-        pass12_with::<T, false>(row, x, t, g, scale, other)
-    }
+    by_squared!(squared, pass12_with::<T>(row, x, t, g, scale, other))
 }
 
 /// [`pass12_unit_body`] for a compile-time choice of the squared denominator.
