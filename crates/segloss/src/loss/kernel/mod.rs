@@ -53,12 +53,27 @@ pub(crate) fn sel(c: bool, a: f32, b: f32) -> f32 {
     if c { a } else { b }
 }
 
-/// Sum of `f32` lanes in `f64`.
+/// Sum of `f32` lanes in `f64`, and zeroes them: pairwise, lane `l` with lane `l + 8`,
+/// then `l + 4`, `l + 2`, `l + 1`.
+///
+/// The order is fixed so that every path gives the same bits: it is the order of halving a
+/// vector (`softmax_avx512::fold_vec` does it with four vector adds). A lane-order chain of
+/// 16 dependent scalar adds per sum cost about 5% of a softmax Dice+CE call.
 #[inline(always)]
 pub(crate) fn fold(acc: &mut [f32; LANES]) -> f64 {
-    let s = acc.iter().map(|&v| v as f64).sum::<f64>();
+    let mut s = [0f64; LANES / 2];
+    for l in 0..LANES / 2 {
+        s[l] = f64::from(acc[l]) + f64::from(acc[l + LANES / 2]);
+    }
+    let mut w = LANES / 4;
+    while w > 0 {
+        for l in 0..w {
+            s[l] += s[l + w];
+        }
+        w /= 2;
+    }
     *acc = [0.0; LANES];
-    s
+    s[0]
 }
 
 /// Runs `f(unit, grad_part)` for every unit, in parallel with the `rayon` feature, and
@@ -90,6 +105,61 @@ where
                 .map(|(u, g)| f(u, Some(g)))
                 .collect(),
             None => (0..units).map(|u| f(u, None)).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lanes whose sum depends on the order: `2^60 + 1 − 2^60` is 0 added in lane order
+    /// (the `1` is lost) and 1 pairwise (lane 0 meets lane 8 first).
+    fn order_sensitive() -> [f32; LANES] {
+        let mut a = [0f32; LANES];
+        a[0] = 2f32.powi(60);
+        a[1] = 1.0;
+        a[8] = -(2f32.powi(60));
+        a
+    }
+
+    #[test]
+    fn fold_adds_pairwise_and_zeroes() {
+        let mut a = order_sensitive();
+        assert_eq!(fold(&mut a), 1.0);
+        assert_eq!(a, [0.0; LANES]);
+        // Lane order would have lost the 1.
+        let seq = order_sensitive()
+            .iter()
+            .fold(0f64, |s, &v| s + f64::from(v));
+        assert_eq!(seq, 0.0);
+        let mut b: [f32; LANES] = std::array::from_fn(|l| l as f32 + 0.5);
+        assert_eq!(fold(&mut b), 128.0);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn vector_fold_is_the_portable_fold() {
+        if !softmax_avx512::available() {
+            return;
+        }
+        let mut cases = vec![order_sensitive()];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..200 {
+            cases.push(std::array::from_fn(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                // Signs, and exponents spread over 2^±40, so that the order shows.
+                let m = (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
+                m * 2f32.powi(((state >> 8) % 81) as i32 - 40)
+            }));
+        }
+        for case in cases {
+            let mut a = case;
+            // SAFETY: AVX-512F was detected just above.
+            let got = unsafe { softmax_avx512::fold_lanes(&case) };
+            assert_eq!(got.to_bits(), fold(&mut a).to_bits(), "{case:?}");
         }
     }
 }

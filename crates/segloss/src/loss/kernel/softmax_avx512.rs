@@ -23,7 +23,7 @@
 //! (that gradient is written in the same pass, by the portable code).
 
 use super::softmax::{SoftmaxCtx, SoftmaxOut};
-use super::{FOLD, LANES, PIXEL_CHUNK, fold};
+use super::{FOLD, LANES, PIXEL_CHUNK};
 use crate::math::{EXP_LO, EXP_POLY, LN_POLY, LN2_HI, LN2_LO, LOG2_E, ROUND_MAGIC, SQRT_HALF_BITS};
 use std::arch::x86_64::*;
 
@@ -39,15 +39,29 @@ fn splat(v: f32) -> __m512 {
     unsafe { _mm512_set1_ps(v) }
 }
 
-/// Sum of the lanes in `f64`, in lane order, and zeroes them: `super::fold` on a vector.
+/// Sum of the lanes in `f64`, pairwise, and zeroes them: `super::fold` on a vector (its
+/// halvings, lane `l` with `l + 8`, `l + 4`, `l + 2`, `l + 1`, as vector adds).
 #[inline]
 #[target_feature(enable = "avx512f")]
 fn fold_vec(v: &mut __m512) -> f64 {
-    let mut a = [0f32; LANES];
-    // SAFETY: `a` holds 16 `f32`.
-    unsafe { _mm512_storeu_ps(a.as_mut_ptr(), *v) };
+    let lo = _mm512_cvtps_pd(_mm512_castps512_ps256(*v));
+    let hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(
+        _mm512_castps_pd(*v),
+    )));
     *v = _mm512_setzero_ps();
-    fold(&mut a)
+    let s8 = _mm512_add_pd(lo, hi);
+    let s4 = _mm256_add_pd(_mm512_castpd512_pd256(s8), _mm512_extractf64x4_pd::<1>(s8));
+    let s2 = _mm_add_pd(_mm256_castpd256_pd128(s4), _mm256_extractf128_pd::<1>(s4));
+    _mm_cvtsd_f64(_mm_add_sd(s2, _mm_unpackhi_pd(s2, s2)))
+}
+
+/// [`fold_vec`] of the lanes `a`, for the tests.
+#[cfg(test)]
+#[target_feature(enable = "avx512f")]
+pub(super) fn fold_lanes(a: &[f32; LANES]) -> f64 {
+    // SAFETY: `a` holds 16 `f32`.
+    let mut v = unsafe { _mm512_loadu_ps(a.as_ptr()) };
+    fold_vec(&mut v)
 }
 
 /// `math::exp_neg`, bit for bit (see the module docs for the scaling).
