@@ -15,6 +15,7 @@ use super::{FOLD, LANES, PIXEL_CHUNK, fold, sel};
 use crate::label::Label;
 use crate::math::{exp_neg, ln, ln_1p, ln_1p_recip};
 use multiversion::multiversion;
+use std::cell::RefCell;
 
 /// The pixel term of a softmax loss.
 #[derive(Debug, Clone)]
@@ -234,8 +235,9 @@ fn narrow_label<Lb: Label>() -> bool {
     .contains(&t)
 }
 
-/// Converts the labels of pixels `s0..s1` into `out` as classes, `-1` for the ignore label;
-/// returns whether every label is below `nc` or the ignore label. The kernels after it see
+/// Converts the labels of pixels `s0..s1` into `out` as classes, `-1` for the ignore label,
+/// and sets the block after them to `-1` (the tail block reads all its lanes); returns
+/// whether every label is below `nc` or the ignore label. The kernels after it see
 /// only `i32` classes, so they are not generic over the label type (a quarter of the
 /// instances to compile).
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
@@ -270,7 +272,38 @@ fn classes_of<Lb: Label>(
             *o = if v == ignore { -1 } else { v as i32 };
         }
     }
+    let n = s1 - s0;
+    out[n..(n + LANES).min(PIXEL_CHUNK)].fill(-1);
     bad == 0
+}
+
+thread_local! {
+    /// Each thread's label buffer for [`with_classes`]: reused, because initialising 16 KB
+    /// per unit and pass cost about 1% of a Dice+CE call (a `memset` in its profile).
+    static CLS_BUF: RefCell<[i32; PIXEL_CHUNK]> = const { RefCell::new([-1; PIXEL_CHUNK]) };
+}
+
+/// Runs `f(labels_ok, classes)` with [`classes_of`]'s classes of pixels `s0..s1`, in this
+/// thread's reused buffer (a fresh one if a caller up the stack holds it, which no unit does).
+fn with_classes<Lb: Label, R>(
+    lab: &[Lb],
+    s0: usize,
+    s1: usize,
+    nc: usize,
+    ignore: i64,
+    f: impl FnOnce(bool, &[i32; PIXEL_CHUNK]) -> R,
+) -> R {
+    CLS_BUF.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            let ok = classes_of(lab, s0, s1, nc, ignore, &mut buf);
+            f(ok, &buf)
+        }
+        Err(_) => {
+            let mut buf = [-1i32; PIXEL_CHUNK];
+            let ok = classes_of(lab, s0, s1, nc, ignore, &mut buf);
+            f(ok, &buf)
+        }
+    })
 }
 
 /// Writes one block (`len ≤ LANES` lanes) into `dst`.
@@ -808,19 +841,18 @@ pub(crate) fn grad_from_p<Lb: Label>(
     grads: &mut [&mut [f32]],
     coef: &[[f32; 2]],
 ) {
-    let mut cls_buf = [-1i32; PIXEL_CHUNK];
-    classes_of(lab, s0, s1, ctx.classes, ctx.ignore, &mut cls_buf);
-    let cls_buf = &cls_buf;
-    macro_rules! go {
-        ($nc:literal, $k:literal) => {
-            if super::simd_enabled() {
-                from_p_simd::<$nc, $k>(ctx, cls_buf, s0, s1, grads, coef)
-            } else {
-                from_p_body::<$nc, $k>(ctx, cls_buf, s0, s1, grads, coef)
-            }
-        };
-    }
-    with_consts!(ctx.classes, ctx.pixel.kind(), go)
+    with_classes(lab, s0, s1, ctx.classes, ctx.ignore, |_, cls_buf| {
+        macro_rules! go {
+            ($nc:literal, $k:literal) => {
+                if super::simd_enabled() {
+                    from_p_simd::<$nc, $k>(ctx, cls_buf, s0, s1, grads, coef)
+                } else {
+                    from_p_body::<$nc, $k>(ctx, cls_buf, s0, s1, grads, coef)
+                }
+            };
+        }
+        with_consts!(ctx.classes, ctx.pixel.kind(), go)
+    })
 }
 
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
@@ -884,23 +916,29 @@ pub(crate) fn unit<Lb: Label>(
     mut grads: Option<&mut [&mut [f32]]>,
     losses: Option<&mut [f32]>,
 ) -> SoftmaxOut {
-    let mut cls_buf = [-1i32; PIXEL_CHUNK];
-    let labels_ok = classes_of(lab, s0, s1, ctx.classes, ctx.ignore, &mut cls_buf);
-    let cls_buf = &cls_buf;
     let map = losses.is_some();
-    macro_rules! go {
-        ($nc:literal, $k:literal) => {
-            if super::simd_enabled() {
-                match explicit_unit::<$nc, $k>(ctx, x, cls_buf, s0, s1, &mut grads, map) {
-                    Some(out) => out,
-                    None => unit_simd::<$nc, $k>(ctx, x, cls_buf, s0, s1, grads, losses),
-                }
-            } else {
-                unit_body::<$nc, $k>(ctx, x, cls_buf, s0, s1, grads, losses)
+    with_classes(
+        lab,
+        s0,
+        s1,
+        ctx.classes,
+        ctx.ignore,
+        |labels_ok, cls_buf| {
+            macro_rules! go {
+                ($nc:literal, $k:literal) => {
+                    if super::simd_enabled() {
+                        match explicit_unit::<$nc, $k>(ctx, x, cls_buf, s0, s1, &mut grads, map) {
+                            Some(out) => out,
+                            None => unit_simd::<$nc, $k>(ctx, x, cls_buf, s0, s1, grads, losses),
+                        }
+                    } else {
+                        unit_body::<$nc, $k>(ctx, x, cls_buf, s0, s1, grads, losses)
+                    }
+                };
             }
-        };
-    }
-    let mut out = with_consts!(ctx.classes, ctx.pixel.kind(), go);
-    out.bad |= ctx.check && !labels_ok;
-    out
+            let mut out = with_consts!(ctx.classes, ctx.pixel.kind(), go);
+            out.bad |= ctx.check && !labels_ok;
+            out
+        },
+    )
 }
