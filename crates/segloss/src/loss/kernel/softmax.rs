@@ -293,16 +293,18 @@ fn with_classes<Lb: Label, R>(
     ignore: i64,
     f: impl FnOnce(bool, &[i32; PIXEL_CHUNK]) -> R,
 ) -> R {
-    CLS_BUF.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut buf) => {
-            let ok = classes_of(lab, s0, s1, nc, ignore, &mut buf);
-            f(ok, &buf)
-        }
-        Err(_) => {
-            let mut buf = [-1i32; PIXEL_CHUNK];
-            let ok = classes_of(lab, s0, s1, nc, ignore, &mut buf);
-            f(ok, &buf)
-        }
+    CLS_BUF.with(|cell| {
+        let mut held = cell.try_borrow_mut();
+        let mut fresh;
+        let buf: &mut [i32; PIXEL_CHUNK] = match held {
+            Ok(ref mut b) => b,
+            Err(_) => {
+                fresh = [-1i32; PIXEL_CHUNK];
+                &mut fresh
+            }
+        };
+        let ok = classes_of(lab, s0, s1, nc, ignore, buf);
+        f(ok, buf)
     })
 }
 
