@@ -58,7 +58,7 @@ pub(crate) fn sel(c: bool, a: f32, b: f32) -> f32 {
 ///
 /// The order is fixed so that every path gives the same bits: it is the order of halving a
 /// vector (`softmax_avx512::fold_vec` does it with four vector adds). A lane-order chain of
-/// 16 dependent scalar adds per sum cost about 5% of a softmax Dice+CE call.
+/// 16 dependent scalar adds per sum took 2.7% of a softmax Dice+CE profile.
 #[inline(always)]
 pub(crate) fn fold(acc: &mut [f32; LANES]) -> f64 {
     let mut s = [0f64; LANES / 2];
