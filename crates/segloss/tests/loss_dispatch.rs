@@ -95,9 +95,10 @@ fn every_class_count_matches_the_reference() {
 /// The SIMD path gives the portable path's softmax results bit for bit, loss and gradient,
 /// for every softmax form of every family (with random options: ignore labels, class
 /// weights, smoothing, squared denominators, per-image or batch sums) and every class count
-/// from 2 to 9. On an AVX-512 CPU this holds the explicit AVX-512 pass 1
-/// (`kernel/softmax_avx512.rs`, class counts 2 to 8, no pixel term or cross-entropy) to the
-/// portable code it replaces; with and without a gradient, as pass 1 differs.
+/// from 2 to 9. On an AVX-512 CPU this holds the explicit AVX-512 passes
+/// (`kernel/softmax_avx512.rs`, class counts 2 to 8, no pixel term or cross-entropy: pass 1,
+/// and pass 2 of the Dice-type losses) to the portable code they replace; with and without
+/// a gradient, as pass 1 differs.
 #[test]
 fn softmax_simd_paths_match_the_portable_path_bit_for_bit() {
     let mut covered = 0;

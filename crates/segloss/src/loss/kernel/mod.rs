@@ -11,8 +11,9 @@
 //! branch-free (`crate::math` functions and selects) so LLVM vectorises it. Each hot
 //! function exists twice: multiversioned for AVX-512 / AVX2+FMA with run-time detection, and
 //! the plain (scalar-target) body, which [`force_scalar`] selects so tests cover it. The
-//! softmax pass 1 of cross-entropy and the Dice-type losses (2 to 8 classes) has a third
-//! version in explicit AVX-512 ([`softmax_avx512`]), bit for bit the same as the others.
+//! softmax pass 1 of cross-entropy and the Dice-type losses, and pass 2 of the Dice-type
+//! losses without a focal term (2 to 8 classes), have a third version in explicit AVX-512
+//! ([`softmax_avx512`]), bit for bit the same as the others.
 
 pub(crate) mod driver;
 pub(crate) mod sigmoid;

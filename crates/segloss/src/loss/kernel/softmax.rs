@@ -847,7 +847,9 @@ pub(crate) fn grad_from_p<Lb: Label>(
         macro_rules! go {
             ($nc:literal, $k:literal) => {
                 if super::simd_enabled() {
-                    from_p_simd::<$nc, $k>(ctx, cls_buf, s0, s1, grads, coef)
+                    if !explicit_from_p::<$nc, $k>(ctx, cls_buf, s0, s1, grads, coef) {
+                        from_p_simd::<$nc, $k>(ctx, cls_buf, s0, s1, grads, coef)
+                    }
                 } else {
                     from_p_body::<$nc, $k>(ctx, cls_buf, s0, s1, grads, coef)
                 }
@@ -902,6 +904,28 @@ fn explicit_unit<const NC: usize, const KIND: u8>(
     // Elsewhere than x86-64 the arguments go unused.
     let _ = (ctx, x, cls_buf, s0, s1, grads, map);
     None
+}
+
+/// Pass 2 by the explicit AVX-512 code ([`super::softmax_avx512::from_p`]) when it covers
+/// the call (class count 2 to 8, no pixel term or cross-entropy) and the CPU has AVX-512;
+/// returns whether it ran. Same results as [`from_p_simd`].
+#[inline]
+fn explicit_from_p<const NC: usize, const KIND: u8>(
+    ctx: &SoftmaxCtx<'_>,
+    cls_buf: &[i32; PIXEL_CHUNK],
+    s0: usize,
+    s1: usize,
+    grads: &mut [&mut [f32]],
+    coef: &[[f32; 2]],
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if NC >= 2 && KIND <= 1 && super::softmax_avx512::available() {
+        // SAFETY: `available` found the target features of `from_p` on this CPU.
+        unsafe { super::softmax_avx512::from_p::<NC, KIND>(ctx, cls_buf, s0, s1, grads, coef) };
+        return true;
+    }
+    let _ = (ctx, cls_buf, s0, s1, grads, coef);
+    false
 }
 
 /// Processes pixels `s0..s1` of one image: `x` is the image's `C×S` logits, `lab` its `S`
