@@ -7,7 +7,7 @@ mod loss_support;
 use loss_support::naive::{Act, FAMILIES, Family, RefLoss, Tg, random_inputs, random_loss};
 use loss_support::{Rng, assert_close, max_abs};
 use segloss::Shape;
-use segloss::loss::{Loss, force_scalar};
+use segloss::loss::{Loss, Targets, force_scalar};
 
 #[test]
 fn scalar_fallback_matches_simd_and_reference_on_large_inputs() {
@@ -116,22 +116,29 @@ fn softmax_simd_paths_match_the_portable_path_bit_for_bit() {
                     continue;
                 }
                 let (x, tg) = random_inputs(&mut rng, &shape, act, ignore, 6.0);
-                for with_grad in [true, false] {
+                // The same labels as `u8` (the narrow-label conversion): an ignore label of
+                // −100 becomes class 0, one of 255 stays ignored.
+                let Tg::Labels(l64) = &tg else {
+                    unreachable!("softmax losses take labels")
+                };
+                let l8: Vec<u8> = l64.iter().map(|&v| u8::try_from(v).unwrap_or(0)).collect();
+                for (with_grad, bytes) in [(true, false), (false, false), (true, true)] {
                     let run = |scalar: bool| {
                         let mut g = vec![0f32; x.len()];
                         force_scalar(scalar);
-                        let v = loss.forward(
-                            &x,
-                            tg.as_targets(),
-                            &shape,
-                            with_grad.then_some(&mut g[..]),
-                        );
+                        let targets = if bytes {
+                            Targets::U8(&l8)
+                        } else {
+                            tg.as_targets()
+                        };
+                        let v = loss.forward(&x, targets, &shape, with_grad.then_some(&mut g[..]));
                         force_scalar(false);
                         (v.unwrap(), g)
                     };
                     let (v_simd, g_simd) = run(false);
                     let (v_port, g_port) = run(true);
-                    let case = format!("{dims:?}, {family:?} {reference:?}, grad {with_grad}");
+                    let case =
+                        format!("{dims:?}, {family:?} {reference:?}, grad {with_grad}, u8 {bytes}");
                     assert_eq!(
                         v_simd.to_bits(),
                         v_port.to_bits(),
