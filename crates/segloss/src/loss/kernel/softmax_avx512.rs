@@ -234,12 +234,13 @@ fn unit_with<
 ) -> SoftmaxOut {
     let s = ctx.spatial;
     let n = s1 - s0;
-    // The bounds every access below relies on, checked once.
+    // The bounds every access below relies on, checked once (and that `GRAD` is what
+    // `unit` chose it to be: the stores below go through `gp`).
     assert!(s0 <= s1 && s1 <= s && n <= PIXEL_CHUNK && x.len() >= NC * s);
+    assert_eq!(GRAD, grads.is_some());
     let xp: [*const f32; NC] = std::array::from_fn(|c| x[c * s + s0..].as_ptr());
     let mut gp = [std::ptr::null_mut::<f32>(); NC];
-    if GRAD {
-        let gs = grads.expect("GRAD is chosen on `grads`");
+    if let Some(gs) = grads {
         assert!(gs.len() >= NC && gs.iter().take(NC).all(|g| g.len() >= n));
         for (p, g) in gp.iter_mut().zip(gs.iter_mut()) {
             *p = g.as_mut_ptr();
