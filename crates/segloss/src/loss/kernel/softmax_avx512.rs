@@ -56,6 +56,59 @@ fn splat(v: f32) -> __m512 {
     unsafe { _mm512_set1_ps(v) }
 }
 
+/// The 16 classes at `p` in the lanes of `live`, `−1` (no class) in the others: one
+/// unmasked load for a full block (`live` all ones, a constant where the block loops call
+/// it, so the choice folds away).
+///
+/// # Safety
+/// The lanes of `live` lie in one allocation.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn load_classes(p: *const i32, live: __mmask16) -> __m512i {
+    // SAFETY: the caller's contract; masked-off lanes are not read.
+    unsafe {
+        if live == !0 {
+            _mm512_loadu_si512(p.cast())
+        } else {
+            _mm512_mask_loadu_epi32(_mm512_set1_epi32(-1), live, p.cast())
+        }
+    }
+}
+
+/// The 16 floats at `p` in the lanes of `live`, `0` in the others (as [`load_classes`]).
+///
+/// # Safety
+/// The lanes of `live` lie in one allocation.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn load_ps(p: *const f32, live: __mmask16) -> __m512 {
+    // SAFETY: the caller's contract; masked-off lanes are not read.
+    unsafe {
+        if live == !0 {
+            _mm512_loadu_ps(p)
+        } else {
+            _mm512_maskz_loadu_ps(live, p)
+        }
+    }
+}
+
+/// Stores the lanes of `live` of `v` at `p` (as [`load_classes`]).
+///
+/// # Safety
+/// The lanes of `live` lie in one allocation, writable.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn store_ps(p: *mut f32, live: __mmask16, v: __m512) {
+    // SAFETY: the caller's contract; masked-off lanes are not written.
+    unsafe {
+        if live == !0 {
+            _mm512_storeu_ps(p, v);
+        } else {
+            _mm512_mask_storeu_ps(p, live, v);
+        }
+    }
+}
+
 /// Sum of the lanes in `f64`, pairwise, and zeroes them: `super::fold` on a vector (its
 /// halvings, lane `l` with `l + 8`, `l + 4`, `l + 2`, `l + 1`, as vector adds).
 #[inline]
@@ -258,38 +311,22 @@ fn unit_with<
     let mut cnt = [_mm512_setzero_si512(); 2];
     let mut counts = [0u64; NC];
 
-    // One block of pixels `off..off + 16` (`FULL`), or of the tail's `live` lanes (the
+    // One block of pixels `off..off + 16` (`live` all ones), or of the tail's `live` lanes (the
     // others read as 0, like the portable code's zero padding, and their label is −1).
     macro_rules! block {
-        ($off:expr, $full:literal, $live:expr) => {{
+        ($off:expr, $live:expr) => {{
             let off: usize = $off;
             let live: __mmask16 = $live;
             // SAFETY: `cls_buf` holds `PIXEL_CHUNK ≥ n` labels, and `off + 16 ≤ n` for a
             // full block; the tail reads only its `live` lanes.
-            let cls = unsafe {
-                if $full {
-                    _mm512_loadu_si512(cls_buf.as_ptr().add(off).cast())
-                } else {
-                    _mm512_mask_loadu_epi32(
-                        _mm512_set1_epi32(-1),
-                        live,
-                        cls_buf.as_ptr().add(off).cast(),
-                    )
-                }
-            };
+            let cls = unsafe { load_classes(cls_buf.as_ptr().add(off), live) };
             let valid = _mm512_cmpge_epi32_mask(cls, _mm512_setzero_si512());
             let vf = _mm512_maskz_mov_ps(valid, splat(1.0));
             let mut e = [zero; NC];
             for (c, ec) in e.iter_mut().enumerate() {
                 // SAFETY: pixel `s0 + off + 16 ≤ s1 ≤ s` of class `c < NC` lies in `x`
                 // (checked above); the tail reads only its `live` lanes.
-                *ec = unsafe {
-                    if $full {
-                        _mm512_loadu_ps(xp[c].add(off))
-                    } else {
-                        _mm512_maskz_loadu_ps(live, xp[c].add(off))
-                    }
-                };
+                *ec = unsafe { load_ps(xp[c].add(off), live) };
             }
             let mut m = e[0];
             for ec in e.iter().skip(1) {
@@ -367,13 +404,7 @@ fn unit_with<
                 for (g, p) in gp.iter().zip(&e) {
                     // SAFETY: each gradient piece holds `n` floats (checked above); the
                     // tail writes only its `live` lanes.
-                    unsafe {
-                        if $full {
-                            _mm512_storeu_ps(g.add(off), *p);
-                        } else {
-                            _mm512_mask_storeu_ps(g.add(off), live, *p);
-                        }
-                    }
+                    unsafe { store_ps(g.add(off), live, *p) };
                 }
             }
         }};
@@ -381,7 +412,7 @@ fn unit_with<
 
     let full = n / LANES;
     for k in 0..full {
-        block!(k * LANES, true, !0);
+        block!(k * LANES, !0);
         if k % FOLD == FOLD - 1 {
             fold_all::<NC, SUMS>(
                 &mut out,
@@ -395,7 +426,7 @@ fn unit_with<
     }
     let tail = n - full * LANES;
     if tail > 0 {
-        block!(full * LANES, false, (1u16 << tail) - 1);
+        block!(full * LANES, (1u16 << tail) - 1);
     }
     fold_all::<NC, SUMS>(
         &mut out,
@@ -478,33 +509,17 @@ fn from_p_with<const NC: usize, const KIND: u8, const SQ: bool>(
     let one = splat(1.0);
 
     macro_rules! block {
-        ($off:expr, $full:literal, $live:expr) => {{
+        ($off:expr, $live:expr) => {{
             let off: usize = $off;
             let live: __mmask16 = $live;
             // SAFETY: `cls_buf` holds `PIXEL_CHUNK ≥ n` labels and each gradient piece `n`
             // floats (checked above); a full block has `off + 16 ≤ n`, the tail reads and
             // writes only its `live` lanes.
-            let cls = unsafe {
-                if $full {
-                    _mm512_loadu_si512(cls_buf.as_ptr().add(off).cast())
-                } else {
-                    _mm512_mask_loadu_epi32(
-                        _mm512_set1_epi32(-1),
-                        live,
-                        cls_buf.as_ptr().add(off).cast(),
-                    )
-                }
-            };
+            let cls = unsafe { load_classes(cls_buf.as_ptr().add(off), live) };
             let mut p = [zero; NC];
             for (pc, g) in p.iter_mut().zip(&gp) {
                 // SAFETY: as above.
-                *pc = unsafe {
-                    if $full {
-                        _mm512_loadu_ps(g.add(off))
-                    } else {
-                        _mm512_maskz_loadu_ps(live, g.add(off))
-                    }
-                };
+                *pc = unsafe { load_ps(g.add(off), live) };
             }
             let valid = _mm512_cmpge_epi32_mask(cls, _mm512_setzero_si512());
             let vf = _mm512_maskz_mov_ps(valid, one);
@@ -551,23 +566,17 @@ fn from_p_with<const NC: usize, const KIND: u8, const SQ: bool>(
                 let reg = _mm512_mul_ps(p[c], _mm512_sub_ps(gc[c], dot));
                 let gl = _mm512_add_ps(pix, reg);
                 // SAFETY: as above.
-                unsafe {
-                    if $full {
-                        _mm512_storeu_ps(gp[c].add(off), gl);
-                    } else {
-                        _mm512_mask_storeu_ps(gp[c].add(off), live, gl);
-                    }
-                }
+                unsafe { store_ps(gp[c].add(off), live, gl) };
             }
         }};
     }
 
     let full = n / LANES;
     for k in 0..full {
-        block!(k * LANES, true, !0);
+        block!(k * LANES, !0);
     }
     let tail = n - full * LANES;
     if tail > 0 {
-        block!(full * LANES, false, (1u16 << tail) - 1);
+        block!(full * LANES, (1u16 << tail) - 1);
     }
 }
