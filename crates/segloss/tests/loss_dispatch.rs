@@ -157,6 +157,77 @@ fn softmax_simd_paths_match_the_portable_path_bit_for_bit() {
     assert!(covered >= 260, "only {covered} softmax cases drawn");
 }
 
+/// The SIMD path gives the portable path's sigmoid focal and Dice+focal results bit for
+/// bit, loss and gradient, with random options (focal `γ` integer or not, `α`, class
+/// weights, soft targets, reductions, squared denominators, per-image or batch sums, one or
+/// several channels). On an AVX-512 CPU this holds the explicit AVX-512 kernels of the
+/// integer focal term (`kernel/sigmoid_avx512.rs`: the focal loss alone, pass 1, pass 2,
+/// and one image's pass 1 beside the previous one's pass 2) to the portable code they
+/// replace, with and without a gradient. The shapes give rows that are only a tail (7),
+/// full fold groups with a ragged tail (4 175), and rows of two units (32 768 + 232) whose
+/// pass 2 runs beside a unit of the other length.
+#[test]
+fn sigmoid_focal_simd_paths_match_the_portable_path_bit_for_bit() {
+    let mut covered = 0;
+    let mut integer = 0;
+    let shapes: [(&[usize], u64); 6] = [
+        (&[3, 1, 7], 8),
+        (&[3, 2, 7], 8),
+        (&[2, 1, 5, 835], 16),
+        (&[3, 3, 5, 835], 16),
+        (&[3, 1, 33_000], 6),
+        (&[2, 2, 33_000], 6),
+    ];
+    for (si, &(dims, draws)) in shapes.iter().enumerate() {
+        let shape = Shape::new(dims).unwrap();
+        let c = dims[1];
+        for a in 0..draws {
+            let family = [Family::DiceFocal, Family::Focal][a as usize % 2];
+            let mut rng = Rng(310_000 + 1000 * si as u64 + a);
+            let (loss, reference, act, ignore) = random_loss(&mut rng, family, c);
+            if !matches!(act, Act::Sigmoid) {
+                continue;
+            }
+            let (x, tg) = random_inputs(&mut rng, &shape, act, ignore, 6.0);
+            for with_grad in [true, false] {
+                let run = |scalar: bool| {
+                    let mut g = vec![0f32; x.len()];
+                    force_scalar(scalar);
+                    let v =
+                        loss.forward(&x, tg.as_targets(), &shape, with_grad.then_some(&mut g[..]));
+                    force_scalar(false);
+                    (v.unwrap(), g)
+                };
+                let (v_simd, g_simd) = run(false);
+                let (v_port, g_port) = run(true);
+                let case = format!("{dims:?}, {reference:?}, grad {with_grad}");
+                assert_eq!(
+                    v_simd.to_bits(),
+                    v_port.to_bits(),
+                    "{case}: loss {v_simd} vs {v_port}"
+                );
+                if let Some(i) =
+                    (0..g_simd.len()).find(|&i| g_simd[i].to_bits() != g_port[i].to_bits())
+                {
+                    panic!("{case}: grad[{i}] {} vs {}", g_simd[i], g_port[i]);
+                }
+            }
+            covered += 1;
+            if format!("{reference:?}").contains("gamma: 0.0")
+                || [1.0, 2.0, 3.0, 4.0]
+                    .iter()
+                    .any(|g| format!("{reference:?}").contains(&format!("gamma: {g:?}")))
+            {
+                integer += 1;
+            }
+        }
+    }
+    assert!(
+        covered >= 30 && integer >= 18,
+        "only {covered} cases drawn, {integer} with an integer γ"
+    );
+}
+
 /// On the SIMD and the portable kernels, `loss` with its gradient matches its `f64`
 /// reference: the value within 1e-5 relative, and the gradient projected on a random
 /// direction within 1e-4 of the reference's central difference along it (mixed bound).

@@ -20,7 +20,7 @@ pub(crate) const ROUND_MAGIC: f32 = 12_582_912.0;
 /// then `n + 192`, so shifting the sum's bit pattern left by 23 leaves exactly the biased
 /// exponent field of `2^{n+65}` (the high bits of `ROUND_MAGIC`'s pattern fall off the top,
 /// and `n + 192 ∈ [42, 192]`): the scaling needs no integer subtraction.
-const ROUND_MAGIC_NEG: f32 = 12_583_104.0;
+pub(crate) const ROUND_MAGIC_NEG: f32 = 12_583_104.0;
 
 /// `e^x`.
 ///

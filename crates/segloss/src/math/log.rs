@@ -103,17 +103,25 @@ pub(crate) fn ln_1p(x: f32) -> f32 {
 /// correctly for `e` below `2^-24`. NaN gives NaN. Meaningless outside `[0, 1]`.
 #[inline(always)]
 pub(crate) fn ln_1p_unit(e: f32) -> f32 {
-    let mut q: f32 = -3.318_429e-3;
-    q = q.mul_add(e, 2.020_439_3e-2);
-    q = q.mul_add(e, -5.766_409_3e-2);
-    q = q.mul_add(e, 1.068_052_05e-1);
-    q = q.mul_add(e, -1.535_537_7e-1);
-    q = q.mul_add(e, 1.969_539_4e-1);
-    q = q.mul_add(e, -2.495_858_7e-1);
-    q = q.mul_add(e, 3.333_051_2e-1);
-    q = q.mul_add(e, -4.999_993e-1);
+    let mut q = LN_1P_UNIT_POLY[0];
+    for &c in &LN_1P_UNIT_POLY[1..] {
+        q = q.mul_add(e, c);
+    }
     q.mul_add(e * e, e)
 }
+
+/// The coefficients of `Q` in [`ln_1p_unit`], highest degree first.
+pub(crate) const LN_1P_UNIT_POLY: [f32; 9] = [
+    -3.318_429e-3,
+    2.020_439_3e-2,
+    -5.766_409_3e-2,
+    1.068_052_05e-1,
+    -1.535_537_7e-1,
+    1.969_539_4e-1,
+    -2.495_858_7e-1,
+    3.333_051_2e-1,
+    -4.999_993e-1,
+];
 
 /// `ln(1 + e)` for `e ≥ 0`, given `u`, a rounded sum equal to `1 + e` up to a few ulp (such
 /// as a softmax denominator summed in another order), and `1/u`: `ln u + (e − (u − 1))/u`.

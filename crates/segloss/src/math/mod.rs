@@ -53,9 +53,9 @@ mod sum;
 #[cfg(test)]
 mod accuracy_tests;
 
-pub(crate) use exp::{EXP_LO, EXP_POLY, LN2_HI, LN2_LO, LOG2_E, ROUND_MAGIC};
+pub(crate) use exp::{EXP_LO, EXP_POLY, LN2_HI, LN2_LO, LOG2_E, ROUND_MAGIC, ROUND_MAGIC_NEG};
 pub(crate) use exp::{exp, exp_minus, exp_neg};
-pub(crate) use log::{LN_POLY, SQRT_HALF_BITS};
+pub(crate) use log::{LN_1P_UNIT_POLY, LN_POLY, SQRT_HALF_BITS};
 pub(crate) use log::{ln, ln_1p, ln_1p_recip, ln_1p_unit};
 pub(crate) use logistic::{log_sigmoid, sigmoid, sigmoid_pair, softplus};
 pub(crate) use sum::{BLOCK, LaneSum};

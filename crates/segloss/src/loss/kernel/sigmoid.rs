@@ -77,6 +77,12 @@ pub(crate) trait SigmoidTerm: Sync {
     fn row(&self, c: usize) -> Self::Row;
     /// `(loss, ∂loss/∂x, σ(x), σ(-x))` for one element.
     fn eval(row: Self::Row, x: f32, t: f32) -> (f32, f32, f32, f32);
+    /// `Some((K, α₊, α₋))` for the integer focal term with `γ = K ≤ 4`, whose Dice-type
+    /// passes also exist in explicit AVX-512 (`sigmoid_avx512`); `None` for the others.
+    #[inline(always)]
+    fn int_focal(_row: Self::Row) -> Option<(u32, f32, f32)> {
+        None
+    }
     /// `(σ(x), σ(x)·σ(-x))`, with `σ(±x)` bit for bit as [`SigmoidTerm::eval`] returns them,
     /// without the rest of the term (pass 2 of a Dice-type loss needs only these). The
     /// product is taken as `σ(|x|)·σ(-|x|)`, which needs no choice on the sign of `x` and is
@@ -319,34 +325,49 @@ impl<const K: u32> SigmoidTerm for Focal<FocalInt<K>> {
     fn row(&self, c: usize) -> Self::Row {
         self.0.row_of(c)
     }
+    #[inline(always)]
+    fn int_focal((_gamma, ap, an): Self::Row) -> Option<(u32, f32, f32)> {
+        (K <= 4).then_some((K, ap, an))
+    }
     /// With an integer `γ = K`, `q^K` is a product, finite for every `q ≥ 0`, and the
     /// gradient's `q^γ·σσ/q` is `q^{K−1}·σσ`: no `ln q`, no `exp`, and no division by `q`,
     /// so `q = tσ(−x) + (1 − t)σ(x)` is used directly (a sum of two non-negative terms, with
     /// the relative accuracy of `σ(±x)`), and `σ(±x)` come from the one division `1/(1 + e)`
     /// that BCE also uses.
+    ///
+    /// With `w = α_t q^{K−1}`: loss `= (w q)·BCE` and gradient
+    /// `= w·(q (σ(x) − t) + K(1 − 2t) σσ BCE)`, one multiplication by `w` shared by both
+    /// terms; `α_t = α₋ + t(α₊ − α₋)` is one FMA (exactly `α₋` for `t = 0`; for `t = 1`,
+    /// `α₊` up to one rounding of `α₊ − α₋`, none for the default `α = ¼`).
     #[inline(always)]
     fn eval((_gamma, ap, an): Self::Row, x: f32, t: f32) -> (f32, f32, f32, f32) {
         let (a, b, _e, _s, l) = parts(x);
+        let omt = 1.0 - t;
         // BCE `= t·softplus(−x) + (1 − t)·softplus(x) = l + |x|·(1 − t or t)`, as in `BceTerm`.
-        let bce = x.abs().mul_add(sel(x >= 0.0, 1.0 - t, t), l);
-        let q = t.mul_add(b, (1.0 - t) * a);
+        let bce = x.abs().mul_add(sel(x >= 0.0, omt, t), l);
+        // `q = (1 − t)σ(x) + tσ(−x)` and `σ(x) − t = (1 − t)σ(x) − tσ(−x)` (equal, as
+        // σ(x) + σ(−x) = 1: no cancellation for confident pixels with hard targets, where
+        // `σ(x) − 1` would lose the digits BCE keeps) share the product `tσ(−x)`.
+        let tb = t * b;
+        let q = omt.mul_add(a, tb);
+        let d = omt.mul_add(a, -tb);
         let mut qk1 = 1.0f32; // q^{K−1}, or 1 for K = 0 (whose term has the factor K = 0)
         let mut k = 1;
         while k < K {
             qk1 *= q;
             k += 1;
         }
-        let m = if K == 0 { 1.0 } else { qk1 * q };
-        let at = t.mul_add(ap, an * (1.0 - t));
-        let loss = (at * m) * bce;
-        // `σ(x) − t` as `(1 − t)σ(x) − tσ(−x)` (equal, as σ(x) + σ(−x) = 1): no cancellation
-        // for confident pixels with hard targets, where `σ(x) − 1` would lose the digits BCE keeps.
-        let d = (1.0 - t).mul_add(a, -(t * b));
+        let at = t.mul_add(ap - an, an);
+        let w = at * qk1;
+        if K == 0 {
+            return (w * bce, w * d, a, b);
+        }
+        let loss = (w * q) * bce;
         // ∂q/∂x = (1 − 2t)σ(x)σ(−x).
         // `K(1 − 2t)` as one FMA; for `K` a power of two it is exactly `K·fl(1 − 2t)`.
         let kf = K as f32;
-        let dq = t.mul_add(-2.0 * kf, kf) * (qk1 * (a * b));
-        let grad = at * m.mul_add(d, dq * bce);
+        let c = t.mul_add(-2.0 * kf, kf);
+        let grad = w * q.mul_add(d, c * ((a * b) * bce));
         (loss, grad, a, b)
     }
 }
@@ -427,8 +448,8 @@ fn pixel_unit_body<T: SigmoidTerm>(
 }
 
 entry!(
-    /// See [`pixel_unit_body`].
-    pixel_unit, pixel_unit_simd => pixel_unit_body(
+    /// See [`pixel_unit_body`]; [`pixel_unit`] dispatches.
+    pixel_unit_lanes, pixel_unit_simd => pixel_unit_body(
         row: T::Row,
         x: &[f32],
         t: &[f32],
@@ -559,8 +580,8 @@ fn pass1_unit_body<T: SigmoidTerm>(
 }
 
 entry!(
-    /// See [`pass1_unit_body`].
-    pass1_unit, pass1_unit_simd => pass1_unit_body(
+    /// See [`pass1_unit_body`]; [`pass1_unit`] dispatches.
+    pass1_unit_lanes, pass1_unit_simd => pass1_unit_body(
         row: T::Row,
         x: &[f32],
         t: &[f32],
@@ -640,8 +661,8 @@ fn pass2_with<T: SigmoidTerm, const SQ: bool>(
 }
 
 entry!(
-    /// See [`pass2_unit_body`].
-    pass2_unit, pass2_unit_simd => pass2_unit_body(
+    /// See [`pass2_unit_body`]; [`pass2_unit`] dispatches.
+    pass2_unit_lanes, pass2_unit_simd => pass2_unit_body(
         row: T::Row,
         x: &[f32],
         t: &[f32],
@@ -721,8 +742,8 @@ fn pass12_with<T: SigmoidTerm, const SQ: bool>(
 }
 
 entry!(
-    /// See [`pass12_unit_body`].
-    pass12_unit, pass12_unit_simd => pass12_unit_body(
+    /// See [`pass12_unit_body`]; [`pass12_unit`] dispatches.
+    pass12_unit_lanes, pass12_unit_simd => pass12_unit_body(
         row: T::Row,
         x: &[f32],
         t: &[f32],
@@ -732,6 +753,116 @@ entry!(
         other: Pass2Unit<'_, T::Row>,
     ) -> ([f64; 4], bool)
 );
+
+/// `T::int_focal(row)` when the explicit AVX-512 passes (`sigmoid_avx512`) run it: the SIMD
+/// path is on and the CPU has AVX-512.
+#[inline(always)]
+fn explicit<T: SigmoidTerm>(row: T::Row) -> Option<(u32, f32, f32)> {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(f) = T::int_focal(row)
+        && super::simd_enabled()
+        && super::sigmoid_avx512::available()
+    {
+        return Some(f);
+    }
+    let _ = row;
+    None
+}
+
+/// Calls `sigmoid_avx512::$f::<K>(args)` with the const `K` equal to the run-time `$k`
+/// (`0..=4`, see [`SigmoidTerm::int_focal`]).
+#[cfg(target_arch = "x86_64")]
+macro_rules! by_k {
+    ($f:ident, $k:expr, ($($arg:expr),* $(,)?)) => {{
+        use super::sigmoid_avx512::$f;
+        match $k {
+            0 => $f::<0>($($arg),*),
+            1 => $f::<1>($($arg),*),
+            2 => $f::<2>($($arg),*),
+            3 => $f::<3>($($arg),*),
+            _ => $f::<4>($($arg),*),
+        }
+    }};
+}
+
+/// The pixel loss of one unit ([`pixel_unit_body`]), dispatched as [`pass1_unit`].
+pub(crate) fn pixel_unit<T: SigmoidTerm>(
+    row: T::Row,
+    x: &[f32],
+    t: &[f32],
+    g: Option<&mut [f32]>,
+    scale: f32,
+) -> (f64, bool) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some((k, ap, an)) = explicit::<T>(row) {
+        // SAFETY: `explicit` found AVX-512F and FMA on this CPU.
+        return unsafe { by_k!(pixel, k, ((ap, an), x, t, g, scale)) };
+    }
+    pixel_unit_lanes::<T>(row, x, t, g, scale)
+}
+
+/// Pass 1 of a Dice-type loss ([`pass1_unit_body`]): by the explicit AVX-512 code for the
+/// integer focal term where [`explicit`] allows, by [`pass1_unit_lanes`] otherwise (the same
+/// bits).
+pub(crate) fn pass1_unit<T: SigmoidTerm>(
+    row: T::Row,
+    x: &[f32],
+    t: &[f32],
+    g: Option<&mut [f32]>,
+    scale: f32,
+    squared: bool,
+) -> ([f64; 4], bool) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some((k, ap, an)) = explicit::<T>(row) {
+        // SAFETY: `explicit` found AVX-512F and FMA on this CPU.
+        return unsafe { by_k!(pass12, k, ((ap, an), x, t, g, scale, squared, None)) };
+    }
+    pass1_unit_lanes::<T>(row, x, t, g, scale, squared)
+}
+
+/// Pass 2 of a Dice-type loss ([`pass2_unit_body`]), dispatched as [`pass1_unit`].
+pub(crate) fn pass2_unit<T: SigmoidTerm>(
+    row: T::Row,
+    x: &[f32],
+    t: &[f32],
+    g: &mut [f32],
+    scale: f32,
+    coef: [f32; 2],
+    squared: bool,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if explicit::<T>(row).is_some() {
+        // SAFETY: `explicit` found AVX-512F and FMA on this CPU.
+        unsafe { super::sigmoid_avx512::pass2(x, t, g, coef, squared) };
+        return;
+    }
+    pass2_unit_lanes::<T>(row, x, t, g, scale, coef, squared)
+}
+
+/// Pass 1 of one unit beside pass 2 of another ([`pass12_unit_body`]), dispatched as
+/// [`pass1_unit`].
+pub(crate) fn pass12_unit<T: SigmoidTerm>(
+    row: T::Row,
+    x: &[f32],
+    t: &[f32],
+    g: Option<&mut [f32]>,
+    scale: f32,
+    squared: bool,
+    other: Pass2Unit<'_, T::Row>,
+) -> ([f64; 4], bool) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some((k, ap, an)) = explicit::<T>(row) {
+        let o = super::sigmoid_avx512::Other {
+            x: other.x,
+            t: other.t,
+            g: other.g,
+            coef: other.coef,
+        };
+        // SAFETY: `explicit` found AVX-512F and FMA on this CPU.
+        return unsafe { by_k!(pass12, k, ((ap, an), x, t, g, scale, squared, Some(o))) };
+    }
+    pass12_unit_lanes::<T>(row, x, t, g, scale, squared, other)
+}
 
 /// Element-wise map: writes each element's loss into `out`.
 #[inline(always)]

@@ -1,0 +1,529 @@
+//! The binary focal loss with an integer `γ ≤ 4` and its Dice-type passes in explicit
+//! AVX-512: the focal loss alone ([`pixel`]), pass 1 ([`pass12`] without a second unit),
+//! pass 2 ([`pass2`]), and one image's pass 1 beside the previous image's pass 2
+//! ([`pass12`]), the hot loop of binary Dice+focal.
+//!
+//! Each computes bit for bit what `sigmoid::pixel_unit_body`, `pass1_unit_body`,
+//! `pass2_unit_body` and `pass12_unit_body` compute for `Focal<FocalInt<K>>` (the portable
+//! path checks it: `tests/loss_dispatch.rs`), operation by operation, with these
+//! differences of form only:
+//! - the `2^n` scaling of `e^{-|x|}` is one `vscalefps`, which rounds `y·2^n` once, as the
+//!   exact exponent-field product and the final rounding product of `math::exp_minus` do
+//!   (two vector operations fewer per exponential, and a Dice+focal element has two);
+//! - the full blocks run with unchecked loads and stores (the lengths are asserted once per
+//!   call), and the tail block once, masked: masked sums and a masked minimum leave the
+//!   padding lanes as the portable code leaves its untouched lanes.
+//!
+//! The portable loop of binary Dice+focal had no spills and little scalar overhead (114
+//! instructions per block of each pass, 96 of them vector); this one has 97 (91). Measured
+//! on the development VM (`scripts/ab-bench.sh`, 8×1×512², 8 interleaved rounds, fastest
+//! and median call): Dice+focal 1.11×/1.14×, focal 1.02×/1.02× (it waits on memory).
+
+use super::{FOLD, LANES};
+use crate::math::{EXP_LO, EXP_POLY, LN_1P_UNIT_POLY, LN2_HI, LN2_LO, LOG2_E, ROUND_MAGIC_NEG};
+use std::arch::x86_64::*;
+
+/// Whether this CPU runs the kernels of this module.
+pub(super) fn available() -> bool {
+    std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("fma")
+}
+
+/// `v` in all lanes.
+#[inline(always)]
+fn splat(v: f32) -> __m512 {
+    // SAFETY: inlined into this module's functions, which all enable AVX-512F.
+    unsafe { _mm512_set1_ps(v) }
+}
+
+/// The 16 floats at `p` in the lanes of `live`, `0` in the others: one unmasked load for a
+/// full block (`live` all ones, a constant where the block loops call it).
+///
+/// # Safety
+/// The lanes of `live` lie in one allocation.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn load_ps(p: *const f32, live: __mmask16) -> __m512 {
+    // SAFETY: the caller's contract; masked-off lanes are not read.
+    unsafe {
+        if live == !0 {
+            _mm512_loadu_ps(p)
+        } else {
+            _mm512_maskz_loadu_ps(live, p)
+        }
+    }
+}
+
+/// Stores the lanes of `live` of `v` at `p` (as [`load_ps`]).
+///
+/// # Safety
+/// The lanes of `live` lie in one allocation, writable.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn store_ps(p: *mut f32, live: __mmask16, v: __m512) {
+    // SAFETY: the caller's contract; masked-off lanes are not written.
+    unsafe {
+        if live == !0 {
+            _mm512_storeu_ps(p, v);
+        } else {
+            _mm512_mask_storeu_ps(p, live, v);
+        }
+    }
+}
+
+/// `math::exp_minus(a)`, bit for bit: `e^{-a}` for `a ≥ 0` (or NaN).
+#[inline]
+#[target_feature(enable = "avx512f,fma")]
+fn exp_minus(a: __m512) -> __m512 {
+    // `min(104, a)` keeps a NaN `a` (the second operand), as `math::exp_minus`'s
+    // compare-and-select does.
+    let a = _mm512_min_ps(splat(-EXP_LO), a);
+    let shifted = _mm512_fmadd_ps(a, splat(-LOG2_E), splat(ROUND_MAGIC_NEG));
+    let nf = _mm512_sub_ps(shifted, splat(ROUND_MAGIC_NEG));
+    // `−(nf·LN2_LO + (nf·LN2_HI + a))`, the last step as one `fnmsub`: `−(u·v) − w` rounded
+    // once is `−fl(u·v + w)`.
+    let r = _mm512_fmadd_ps(nf, splat(LN2_HI), a);
+    let r = _mm512_fnmsub_ps(nf, splat(LN2_LO), r);
+    let r2 = _mm512_mul_ps(r, r);
+    let mut p = splat(EXP_POLY[0]);
+    for &c in &EXP_POLY[1..] {
+        p = _mm512_fmadd_ps(p, r, splat(c));
+    }
+    let y = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(p, r2), r), splat(1.0));
+    _mm512_scalef_ps(y, nf)
+}
+
+/// `math::ln_1p_unit(e)`, bit for bit.
+#[inline]
+#[target_feature(enable = "avx512f,fma")]
+fn ln_1p_unit(e: __m512) -> __m512 {
+    let mut q = splat(LN_1P_UNIT_POLY[0]);
+    for &c in &LN_1P_UNIT_POLY[1..] {
+        q = _mm512_fmadd_ps(q, e, splat(c));
+    }
+    _mm512_fmadd_ps(q, _mm512_mul_ps(e, e), e)
+}
+
+/// `sigmoid::parts(x)` without the logarithm: `(σ(x), σ(-x), e^{-|x|}, σ(|x|), x ≥ 0)`.
+#[inline]
+#[target_feature(enable = "avx512f,fma")]
+fn sigmoid_pair(x: __m512) -> (__m512, __m512, __m512, __m512, __mmask16) {
+    let e = exp_minus(_mm512_abs_ps(x));
+    let r = _mm512_div_ps(splat(1.0), _mm512_add_ps(splat(1.0), e));
+    let er = _mm512_mul_ps(e, r);
+    // Ordered `≥`: false for NaN, as the portable `x >= 0.0`.
+    let pos = _mm512_cmp_ps_mask::<_CMP_GE_OQ>(x, _mm512_setzero_ps());
+    (
+        _mm512_mask_blend_ps(pos, er, r),
+        _mm512_mask_blend_ps(pos, r, er),
+        e,
+        r,
+        pos,
+    )
+}
+
+/// `Focal<FocalInt<K>>::eval`, bit for bit: `(loss, ∂loss/∂x, σ(x))`.
+#[inline]
+#[target_feature(enable = "avx512f,fma")]
+fn focal_int<const K: u32>(da: __m512, an: __m512, x: __m512, t: __m512) -> [__m512; 3] {
+    let (a, b, e, _, pos) = sigmoid_pair(x);
+    let l = ln_1p_unit(e);
+    let omt = _mm512_sub_ps(splat(1.0), t);
+    let bce = _mm512_fmadd_ps(_mm512_abs_ps(x), _mm512_mask_blend_ps(pos, t, omt), l);
+    let tb = _mm512_mul_ps(t, b);
+    let q = _mm512_fmadd_ps(omt, a, tb);
+    let d = _mm512_fmsub_ps(omt, a, tb);
+    let at = _mm512_fmadd_ps(t, da, an);
+    // `w = α_t·q^{K−1}`, the products in the portable order (`1·q` is `q` exactly).
+    let mut w = at;
+    if K >= 2 {
+        let mut qk1 = q;
+        let mut k = 2;
+        while k < K {
+            qk1 = _mm512_mul_ps(qk1, q);
+            k += 1;
+        }
+        w = _mm512_mul_ps(at, qk1);
+    }
+    if K == 0 {
+        return [_mm512_mul_ps(w, bce), _mm512_mul_ps(w, d), a];
+    }
+    let loss = _mm512_mul_ps(_mm512_mul_ps(w, q), bce);
+    let kf = K as f32;
+    let c = _mm512_fmadd_ps(t, splat(-2.0 * kf), splat(kf));
+    let s = _mm512_mul_ps(_mm512_mul_ps(a, b), bce);
+    let grad = _mm512_mul_ps(w, _mm512_fmadd_ps(q, d, _mm512_mul_ps(c, s)));
+    [loss, grad, a]
+}
+
+/// Sum of the lanes in `f64`, pairwise, and zeroes them: `super::fold` on a vector (its
+/// halvings, lane `l` with `l + 8`, `l + 4`, `l + 2`, `l + 1`, as vector adds).
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn fold_vec(v: &mut __m512) -> f64 {
+    let lo = _mm512_cvtps_pd(_mm512_castps512_ps256(*v));
+    let hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(
+        _mm512_castps_pd(*v),
+    )));
+    *v = _mm512_setzero_ps();
+    let s8 = _mm512_add_pd(lo, hi);
+    let s4 = _mm256_add_pd(_mm512_castpd512_pd256(s8), _mm512_extractf64x4_pd::<1>(s8));
+    let s2 = _mm_add_pd(_mm256_castpd256_pd128(s4), _mm256_extractf128_pd::<1>(s4));
+    _mm_cvtsd_f64(_mm_add_sd(s2, _mm_unpackhi_pd(s2, s2)))
+}
+
+/// The running state of pass 1: the lanes of `[Σ loss, Σ p t, Σ p (or p²), Σ t (or t²)]`
+/// and of the targets' range check (`sigmoid::accumulate`), and the folded `f64` sums.
+struct Pass1 {
+    acc: [__m512; 4],
+    margins: __m512,
+    total: [f64; 4],
+}
+
+/// One block of pass 1 (`sigmoid::pass1_step`) on the lanes of `live`, at element `i`.
+///
+/// # Safety
+/// `i + 16` (or the last lane of `live`) is within `x` and `t`, and within `g` when `WRITE`.
+#[inline]
+#[target_feature(enable = "avx512f,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn pass1_block<const K: u32, const WRITE: bool, const SQ: bool, const SUMS: bool>(
+    st: &mut Pass1,
+    [da, an, scale]: [__m512; 3],
+    x: *const f32,
+    t: *const f32,
+    g: *mut f32,
+    i: usize,
+    live: __mmask16,
+) {
+    // SAFETY: the caller's contract.
+    let (xv, tv) = unsafe { (load_ps(x.add(i), live), load_ps(t.add(i), live)) };
+    let [lo, d, p] = focal_int::<K>(da, an, xv, tv);
+    if WRITE {
+        // SAFETY: the caller's contract.
+        unsafe { store_ps(g.add(i), live, _mm512_mul_ps(scale, d)) };
+    }
+    // `t − t²`: its minimum is the range check; a NaN skips the minimum (the loss sum catches
+    // it), as the portable compare-and-select does.
+    let v = _mm512_fnmadd_ps(tv, tv, tv);
+    let m = _mm512_min_ps(v, st.margins);
+    if !SUMS {
+        // The pixel loss alone (`sigmoid::pixel_unit_body`).
+        if live == !0 {
+            st.margins = m;
+            st.acc[0] = _mm512_add_ps(st.acc[0], lo);
+        } else {
+            st.margins = _mm512_mask_blend_ps(live, st.margins, m);
+            st.acc[0] = _mm512_mask_add_ps(st.acc[0], live, st.acc[0], lo);
+        }
+        return;
+    }
+    // `Σ p` and `Σ t` are the portable `fma(p, 1, s)`, which is `p + s` rounded once.
+    if live == !0 {
+        st.margins = m;
+        st.acc[0] = _mm512_add_ps(st.acc[0], lo);
+        st.acc[1] = _mm512_fmadd_ps(p, tv, st.acc[1]);
+        st.acc[2] = if SQ {
+            _mm512_fmadd_ps(p, p, st.acc[2])
+        } else {
+            _mm512_add_ps(st.acc[2], p)
+        };
+        st.acc[3] = if SQ {
+            _mm512_fmadd_ps(tv, tv, st.acc[3])
+        } else {
+            _mm512_add_ps(st.acc[3], tv)
+        };
+    } else {
+        st.margins = _mm512_mask_blend_ps(live, st.margins, m);
+        st.acc[0] = _mm512_mask_add_ps(st.acc[0], live, st.acc[0], lo);
+        st.acc[1] = _mm512_mask3_fmadd_ps(p, tv, st.acc[1], live);
+        st.acc[2] = if SQ {
+            _mm512_mask3_fmadd_ps(p, p, st.acc[2], live)
+        } else {
+            _mm512_mask_add_ps(st.acc[2], live, st.acc[2], p)
+        };
+        st.acc[3] = if SQ {
+            _mm512_mask3_fmadd_ps(tv, tv, st.acc[3], live)
+        } else {
+            _mm512_mask_add_ps(st.acc[3], live, st.acc[3], tv)
+        };
+    }
+}
+
+/// One block of pass 2 (`sigmoid::pass2_step` for a term that stored its gradient) on the
+/// lanes of `live`, at element `i`: `g += (A t + B·(1 or 2p))·σ(|x|)σ(−|x|)`.
+///
+/// # Safety
+/// `i + 16` (or the last lane of `live`) is within `x`, `t` and `g`.
+#[inline]
+#[target_feature(enable = "avx512f,fma")]
+unsafe fn pass2_block<const SQ: bool>(
+    [ca, cb]: [__m512; 2],
+    x: *const f32,
+    t: *const f32,
+    g: *mut f32,
+    i: usize,
+    live: __mmask16,
+) {
+    // SAFETY: the caller's contract.
+    let (xv, tv, gv) = unsafe {
+        (
+            load_ps(x.add(i), live),
+            load_ps(t.add(i), live),
+            load_ps(g.add(i), live),
+        )
+    };
+    let (p, _, e, r, _) = sigmoid_pair(xv);
+    let pq = _mm512_mul_ps(r, _mm512_mul_ps(e, r));
+    let b = if SQ {
+        _mm512_mul_ps(cb, _mm512_add_ps(p, p))
+    } else {
+        cb
+    };
+    let dp = _mm512_fmadd_ps(ca, tv, b);
+    // SAFETY: the caller's contract.
+    unsafe { store_ps(g.add(i), live, _mm512_fmadd_ps(dp, pq, gv)) };
+}
+
+/// The mask of the first `n < 16` lanes.
+#[inline(always)]
+fn tail_mask(n: usize) -> __mmask16 {
+    ((1u32 << n) - 1) as __mmask16
+}
+
+/// Pass 2 of elements `from..` of one unit (`sigmoid::pass2_with` for `Focal<FocalInt<K>>`,
+/// which does not depend on `K`).
+///
+/// # Safety
+/// `x`, `t` and `g` have the same length.
+#[inline]
+#[target_feature(enable = "avx512f,fma")]
+unsafe fn pass2_from<const SQ: bool>(
+    x: &[f32],
+    t: &[f32],
+    g: &mut [f32],
+    c: [__m512; 2],
+    from: usize,
+) {
+    let n = x.len();
+    let (xp, tp, gp) = (x.as_ptr(), t.as_ptr(), g.as_mut_ptr());
+    let full = n / LANES * LANES;
+    let mut i = from;
+    while i < full {
+        // SAFETY: `i + 16 ≤ full ≤ n`, the length of all three.
+        unsafe { pass2_block::<SQ>(c, xp, tp, gp, i, !0) };
+        i += LANES;
+    }
+    if full < n && i == full {
+        // SAFETY: the lanes `full..n` are within all three.
+        unsafe { pass2_block::<SQ>(c, xp, tp, gp, full, tail_mask(n - full)) };
+    }
+}
+
+/// Pass 2 of one unit: `sigmoid::pass2_unit_body` for `Focal<FocalInt<K>>`, bit for bit.
+///
+/// # Panics
+/// If `x`, `t` and `g` differ in length.
+#[target_feature(enable = "avx512f,fma")]
+pub(super) fn pass2(x: &[f32], t: &[f32], g: &mut [f32], coef: [f32; 2], squared: bool) {
+    assert!(x.len() == t.len() && x.len() == g.len());
+    let c = [splat(coef[0]), splat(coef[1])];
+    // SAFETY: the lengths were checked above.
+    unsafe {
+        if squared {
+            pass2_from::<true>(x, t, g, c, 0);
+        } else {
+            pass2_from::<false>(x, t, g, c, 0);
+        }
+    }
+}
+
+/// The unit whose pass 2 runs beside another unit's pass 1 in [`pass12`].
+pub(super) struct Other<'a> {
+    pub x: &'a [f32],
+    pub t: &'a [f32],
+    pub g: &'a mut [f32],
+    pub coef: [f32; 2],
+}
+
+/// Pass 1 of one unit with the focal term `α_t q^K BCE` (`alpha = (α₊, α₋)`), and pass 2 of
+/// `other` block by block beside it: `sigmoid::pass12_unit_body` (or, with no `other`,
+/// `pass1_unit_body`) for `Focal<FocalInt<K>>`, bit for bit. Returns
+/// `([Σ loss, Σ p t, Σ p (or p²), Σ t (or t²)], suspect)`.
+///
+/// # Panics
+/// If `x`, `t` (and `g`) differ in length, or those of `other` do.
+#[target_feature(enable = "avx512f,fma")]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn pass12<const K: u32>(
+    alpha: (f32, f32),
+    x: &[f32],
+    t: &[f32],
+    g: Option<&mut [f32]>,
+    scale: f32,
+    squared: bool,
+    other: Option<Other<'_>>,
+) -> ([f64; 4], bool) {
+    match (g, squared) {
+        (Some(g), true) => pass12_with::<K, true, true>(alpha, x, t, g, scale, other),
+        (Some(g), false) => pass12_with::<K, true, false>(alpha, x, t, g, scale, other),
+        (None, true) => pass12_with::<K, false, true>(alpha, x, t, &mut [], scale, other),
+        (None, false) => pass12_with::<K, false, false>(alpha, x, t, &mut [], scale, other),
+    }
+}
+
+/// [`pass12`] for compile-time choices of the gradient and the squared denominator.
+#[target_feature(enable = "avx512f,fma")]
+fn pass12_with<const K: u32, const WRITE: bool, const SQ: bool>(
+    (ap, an): (f32, f32),
+    x: &[f32],
+    t: &[f32],
+    g: &mut [f32],
+    scale: f32,
+    other: Option<Other<'_>>,
+) -> ([f64; 4], bool) {
+    let n = x.len();
+    assert!(t.len() == n && (!WRITE || g.len() == n));
+    let (xp, tp, gp) = (x.as_ptr(), t.as_ptr(), g.as_mut_ptr());
+    let k1 = [splat(ap - an), splat(an), splat(scale)];
+    let mut st = Pass1 {
+        acc: [_mm512_setzero_ps(); 4],
+        margins: _mm512_setzero_ps(),
+        total: [0.0; 4],
+    };
+    let full = n / LANES * LANES;
+    let (mut o, blocks2) = match other {
+        Some(o) => {
+            assert!(o.t.len() == o.x.len() && o.g.len() == o.x.len());
+            let blocks2 = o.x.len() / LANES;
+            (Some(o), blocks2)
+        }
+        None => (None, 0),
+    };
+    let (c2, o_ptrs) = match &mut o {
+        Some(o) => (
+            [splat(o.coef[0]), splat(o.coef[1])],
+            (o.x.as_ptr(), o.t.as_ptr(), o.g.as_mut_ptr()),
+        ),
+        None => (
+            [_mm512_setzero_ps(); 2],
+            (std::ptr::null(), std::ptr::null(), std::ptr::null_mut()),
+        ),
+    };
+    let both = (full / LANES).min(blocks2);
+    let mut b = 0;
+    // Blocks of pass 1 with a block of the other unit's pass 2 each.
+    while b < both {
+        // SAFETY: `16(b + 1) ≤ full ≤ n`, the length of `x`, `t` (and `g`); and
+        // `b < blocks2`, so `16(b + 1)` is within the other unit's three slices.
+        unsafe {
+            pass1_block::<K, WRITE, SQ, true>(&mut st, k1, xp, tp, gp, b * LANES, !0);
+            pass2_block::<SQ>(c2, o_ptrs.0, o_ptrs.1, o_ptrs.2, b * LANES, !0);
+        }
+        b += 1;
+        if b % FOLD == 0 {
+            fold_into(&mut st);
+        }
+    }
+    while b < full / LANES {
+        // SAFETY: as above, for `x`, `t` (and `g`).
+        unsafe { pass1_block::<K, WRITE, SQ, true>(&mut st, k1, xp, tp, gp, b * LANES, !0) };
+        b += 1;
+        if b % FOLD == 0 {
+            fold_into(&mut st);
+        }
+    }
+    if full < n {
+        // SAFETY: the lanes `full..n` are within `x`, `t` (and `g`).
+        unsafe {
+            pass1_block::<K, WRITE, SQ, true>(&mut st, k1, xp, tp, gp, full, tail_mask(n - full))
+        };
+    }
+    fold_into(&mut st);
+    if let Some(o) = o {
+        // SAFETY: the other unit's slices have equal lengths (asserted above).
+        unsafe { pass2_from::<SQ>(o.x, o.t, o.g, c2, both * LANES) };
+    }
+    (st.total, suspect(st.total[0], st.margins))
+}
+
+/// The focal loss alone, `α_t q^K BCE` (`alpha = (α₊, α₋)`), of one unit:
+/// `sigmoid::pixel_unit_body` for `Focal<FocalInt<K>>`, bit for bit. Returns
+/// `(Σ loss, suspect)`, and with `g` writes `scale·∂loss/∂x` into it.
+///
+/// # Panics
+/// If `x`, `t` (and `g`) differ in length.
+#[target_feature(enable = "avx512f,fma")]
+pub(super) fn pixel<const K: u32>(
+    alpha: (f32, f32),
+    x: &[f32],
+    t: &[f32],
+    g: Option<&mut [f32]>,
+    scale: f32,
+) -> (f64, bool) {
+    match g {
+        Some(g) => pixel_with::<K, true>(alpha, x, t, g, scale),
+        None => pixel_with::<K, false>(alpha, x, t, &mut [], scale),
+    }
+}
+
+/// [`pixel`] for a compile-time choice of the gradient.
+#[target_feature(enable = "avx512f,fma")]
+fn pixel_with<const K: u32, const WRITE: bool>(
+    (ap, an): (f32, f32),
+    x: &[f32],
+    t: &[f32],
+    g: &mut [f32],
+    scale: f32,
+) -> (f64, bool) {
+    let n = x.len();
+    assert!(t.len() == n && (!WRITE || g.len() == n));
+    let (xp, tp, gp) = (x.as_ptr(), t.as_ptr(), g.as_mut_ptr());
+    let k1 = [splat(ap - an), splat(an), splat(scale)];
+    let mut st = Pass1 {
+        acc: [_mm512_setzero_ps(); 4],
+        margins: _mm512_setzero_ps(),
+        total: [0.0; 4],
+    };
+    let full = n / LANES * LANES;
+    let mut b = 0;
+    while b < full / LANES {
+        // SAFETY: `16(b + 1) ≤ full ≤ n`, the length of `x`, `t` (and `g`).
+        unsafe { pass1_block::<K, WRITE, false, false>(&mut st, k1, xp, tp, gp, b * LANES, !0) };
+        b += 1;
+        if b % FOLD == 0 {
+            st.total[0] += fold_vec(&mut st.acc[0]);
+        }
+    }
+    if full < n {
+        // SAFETY: the lanes `full..n` are within `x`, `t` (and `g`).
+        unsafe {
+            pass1_block::<K, WRITE, false, false>(
+                &mut st,
+                k1,
+                xp,
+                tp,
+                gp,
+                full,
+                tail_mask(n - full),
+            )
+        };
+    }
+    let total = st.total[0] + fold_vec(&mut st.acc[0]);
+    (total, suspect(total, st.margins))
+}
+
+/// `sigmoid::suspect`: the loss sum is not finite or a lane's `t − t²` went negative.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn suspect(loss: f64, margins: __m512) -> bool {
+    !loss.is_finite() || _mm512_cmp_ps_mask::<_CMP_LT_OQ>(margins, _mm512_setzero_ps()) != 0
+}
+
+/// Folds the four sums' lanes into their `f64` totals (`sigmoid::pass1_with`'s fold).
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn fold_into(st: &mut Pass1) {
+    for (tot, a) in st.total.iter_mut().zip(&mut st.acc) {
+        *tot += fold_vec(a);
+    }
+}
