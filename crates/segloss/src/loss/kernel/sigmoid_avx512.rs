@@ -284,6 +284,19 @@ unsafe fn pass2_block<const SQ: bool>(
     unsafe { store_ps(g.add(i), live, _mm512_fmadd_ps(dp, pq, gv)) };
 }
 
+/// How far ahead the block loops prefetch their inputs, in elements: 16 blocks, one cache
+/// line of each input per block.
+const PF: usize = 256;
+
+/// Prefetches the cache line `PF` elements after `p + i` (a hint: an address past the end
+/// of the slice is never read, and a prefetch does not fault).
+#[inline(always)]
+fn prefetch(p: *const f32, i: usize) {
+    // SAFETY: inlined into this module's functions, which all enable AVX-512F (SSE is
+    // baseline); `wrapping_add` keeps the address computation defined.
+    unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(i + PF).cast()) };
+}
+
 /// The mask of the first `n < 16` lanes.
 #[inline(always)]
 fn tail_mask(n: usize) -> __mmask16 {
@@ -309,6 +322,9 @@ unsafe fn pass2_from<const SQ: bool>(
     let full = n / LANES * LANES;
     let mut i = from;
     while i < full {
+        for p in [xp, tp, gp.cast_const()] {
+            prefetch(p, i);
+        }
         // SAFETY: `i + 16 ≤ full ≤ n`, the length of all three.
         unsafe { pass2_block::<SQ>(c, xp, tp, gp, i, !0) };
         i += LANES;
@@ -416,8 +432,12 @@ fn pass12_with<const K: u32, const WRITE: bool, const SQ: bool>(
         // SAFETY: `16(b + 1) ≤ full ≤ n`, the length of `x`, `t` (and `g`); and
         // `b < blocks2`, so `16(b + 1)` is within the other unit's three slices.
         unsafe {
-            pass1_block::<K, WRITE, SQ, true>(&mut st, k1, xp, tp, gp, b * LANES, !0);
-            pass2_block::<SQ>(c2, o_ptrs.0, o_ptrs.1, o_ptrs.2, b * LANES, !0);
+            let i = b * LANES;
+            for p in [xp, tp, o_ptrs.0, o_ptrs.1, o_ptrs.2.cast_const()] {
+                prefetch(p, i);
+            }
+            pass1_block::<K, WRITE, SQ, true>(&mut st, k1, xp, tp, gp, i, !0);
+            pass2_block::<SQ>(c2, o_ptrs.0, o_ptrs.1, o_ptrs.2, i, !0);
         }
         b += 1;
         if b % FOLD == 0 {
@@ -425,6 +445,8 @@ fn pass12_with<const K: u32, const WRITE: bool, const SQ: bool>(
         }
     }
     while b < full / LANES {
+        prefetch(xp, b * LANES);
+        prefetch(tp, b * LANES);
         // SAFETY: as above, for `x`, `t` (and `g`).
         unsafe { pass1_block::<K, WRITE, SQ, true>(&mut st, k1, xp, tp, gp, b * LANES, !0) };
         b += 1;
@@ -487,6 +509,8 @@ fn pixel_with<const K: u32, const WRITE: bool>(
     let full = n / LANES * LANES;
     let mut b = 0;
     while b < full / LANES {
+        prefetch(xp, b * LANES);
+        prefetch(tp, b * LANES);
         // SAFETY: `16(b + 1) ≤ full ≤ n`, the length of `x`, `t` (and `g`).
         unsafe { pass1_block::<K, WRITE, false, false>(&mut st, k1, xp, tp, gp, b * LANES, !0) };
         b += 1;
