@@ -19,7 +19,7 @@
 //! on the development VM (`scripts/ab-bench.sh`, 8×1×512², 8 interleaved rounds, fastest
 //! and median call): Dice+focal 1.11×/1.14×, focal 1.02×/1.02× (it waits on memory).
 
-use super::{FOLD, LANES};
+use super::{FOLD, LANES, prefetch};
 use crate::math::{EXP_LO, EXP_POLY, LN_1P_UNIT_POLY, LN2_HI, LN2_LO, LOG2_E, ROUND_MAGIC_NEG};
 use std::arch::x86_64::*;
 
@@ -282,19 +282,6 @@ unsafe fn pass2_block<const SQ: bool>(
     let dp = _mm512_fmadd_ps(ca, tv, b);
     // SAFETY: the caller's contract.
     unsafe { store_ps(g.add(i), live, _mm512_fmadd_ps(dp, pq, gv)) };
-}
-
-/// How far ahead the block loops prefetch their inputs, in elements: 16 blocks, one cache
-/// line of each input per block.
-const PF: usize = 256;
-
-/// Prefetches the cache line `PF` elements after `p + i` (a hint: an address past the end
-/// of the slice is never read, and a prefetch does not fault).
-#[inline(always)]
-fn prefetch(p: *const f32, i: usize) {
-    // SAFETY: inlined into this module's functions, which all enable AVX-512F (SSE is
-    // baseline); `wrapping_add` keeps the address computation defined.
-    unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(i + PF).cast()) };
 }
 
 /// The mask of the first `n < 16` lanes.

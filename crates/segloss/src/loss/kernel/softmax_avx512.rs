@@ -322,6 +322,11 @@ fn unit_with<
             let cls = unsafe { load_classes(cls_buf.as_ptr().add(off), live) };
             let valid = _mm512_cmpge_epi32_mask(cls, _mm512_setzero_si512());
             let vf = _mm512_maskz_mov_ps(valid, splat(1.0));
+            if live == !0 {
+                for xc in &xp {
+                    super::prefetch(*xc, off);
+                }
+            }
             let mut e = [zero; NC];
             for (c, ec) in e.iter_mut().enumerate() {
                 // SAFETY: pixel `s0 + off + 16 ≤ s1 ≤ s` of class `c < NC` lies in `x`
@@ -516,6 +521,11 @@ fn from_p_with<const NC: usize, const KIND: u8, const SQ: bool>(
             // floats (checked above); a full block has `off + 16 ≤ n`, the tail reads and
             // writes only its `live` lanes.
             let cls = unsafe { load_classes(cls_buf.as_ptr().add(off), live) };
+            if live == !0 {
+                for g in &gp {
+                    super::prefetch(g.cast_const(), off);
+                }
+            }
             let mut p = [zero; NC];
             for (pc, g) in p.iter_mut().zip(&gp) {
                 // SAFETY: as above.
