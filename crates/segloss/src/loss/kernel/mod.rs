@@ -72,6 +72,18 @@ fn prefetch(p: *const f32, i: usize) {
     };
 }
 
+/// [`prefetch`] for writing (`prefetchw`): the line comes in owned, ready for the store.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn prefetch_w(p: *mut f32, i: usize) {
+    // SAFETY: as in `prefetch` (`prefetchw` is in every x86-64 CPU with AVX-512).
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_ET0 }>(
+            p.wrapping_add(i + PF).cast_const().cast(),
+        )
+    };
+}
+
 /// Branch-free select, written so LLVM emits a blend.
 #[inline(always)]
 pub(crate) fn sel(c: bool, a: f32, b: f32) -> f32 {

@@ -199,6 +199,9 @@ unsafe fn pass1_block<const K: u32, const WRITE: bool, const SQ: bool, const SUM
     let (xv, tv) = unsafe { (load_ps(x.add(i), live), load_ps(t.add(i), live)) };
     let [lo, d, p] = focal_int::<K>(da, an, xv, tv);
     if WRITE {
+        if live == !0 {
+            super::prefetch_w(g, i);
+        }
         // SAFETY: the caller's contract.
         unsafe { store_ps(g.add(i), live, _mm512_mul_ps(scale, d)) };
     }

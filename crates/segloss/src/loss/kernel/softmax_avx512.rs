@@ -406,6 +406,11 @@ fn unit_with<
                 acc_n = _mm512_add_ps(acc_n, vf);
             }
             if GRAD {
+                if live == !0 {
+                    for g in &gp {
+                        super::prefetch_w(*g, off);
+                    }
+                }
                 for (g, p) in gp.iter().zip(&e) {
                     // SAFETY: each gradient piece holds `n` floats (checked above); the
                     // tail writes only its `live` lanes.
