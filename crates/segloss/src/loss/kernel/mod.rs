@@ -84,6 +84,16 @@ fn prefetch_w(p: *mut f32, i: usize) {
     };
 }
 
+/// [`prefetch`] where the target has it, nothing elsewhere: for the lane loops, which are
+/// compiled for every target.
+#[inline(always)]
+pub(crate) fn prefetch_ahead(p: *const f32, i: usize) {
+    #[cfg(target_arch = "x86_64")]
+    prefetch(p, i);
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (p, i);
+}
+
 /// Branch-free select, written so LLVM emits a blend.
 #[inline(always)]
 pub(crate) fn sel(c: bool, a: f32, b: f32) -> f32 {

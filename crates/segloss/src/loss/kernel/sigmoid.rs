@@ -407,6 +407,8 @@ fn pixel_unit_body<T: SigmoidTerm>(
                 .zip(gh.chunks_exact_mut(LANES))
                 .enumerate()
             {
+                super::prefetch_ahead(xc.as_ptr(), 0);
+                super::prefetch_ahead(tc.as_ptr(), 0);
                 for l in 0..LANES {
                     let (lo, d, _, _) = T::eval(row, xc[l], tc[l]);
                     accumulate::<T>(lo, xc[l], tc[l], &mut acc[l], &mut margins[l]);
@@ -529,6 +531,8 @@ fn pass1_with<T: SigmoidTerm, const SQ: bool>(
                     &mut []
                 };
                 for b in 0..xg.len() / LANES {
+                    super::prefetch_ahead(xg.as_ptr(), b * LANES);
+                    super::prefetch_ahead(tg.as_ptr(), b * LANES);
                     let gc: &mut [f32] = if $write {
                         &mut gg[b * LANES..(b + 1) * LANES]
                     } else {
@@ -655,6 +659,9 @@ fn pass2_with<T: SigmoidTerm, const SQ: bool>(
         .zip(th.chunks_exact(LANES))
         .zip(gh.chunks_exact_mut(LANES))
     {
+        super::prefetch_ahead(xc.as_ptr(), 0);
+        super::prefetch_ahead(tc.as_ptr(), 0);
+        super::prefetch_ahead(gc.as_ptr(), 0);
         pass2_step::<T, SQ>(row, [ca, cb, scale], xc, tc, gc, LANES);
     }
     pass2_step::<T, SQ>(row, [ca, cb, scale], xt, tt, gt, xt.len());
@@ -723,6 +730,9 @@ fn pass12_with<T: SigmoidTerm, const SQ: bool>(
     let blocks2 = x2.len() / LANES;
     let out = pass1_with::<T, SQ>(row, x, t, g, scale, |b| {
         if b < blocks2 {
+            for p in [x2.as_ptr(), t2.as_ptr(), g2.as_ptr()] {
+                super::prefetch_ahead(p, b * LANES);
+            }
             let r = b * LANES..(b + 1) * LANES;
             let (xc, tc, gc) = (&x2[r.clone()], &t2[r.clone()], &mut g2[r]);
             pass2_step::<T, SQ>(row2, k2, xc, tc, gc, LANES);

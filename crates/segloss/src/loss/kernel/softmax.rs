@@ -444,6 +444,9 @@ fn unit_body<const NC: usize, const KIND: u8>(
             let e = rows(&mut e_fixed, &mut e_heap);
             for (c, ec) in e.iter_mut().enumerate() {
                 let base = c * s + b;
+                if len == LANES {
+                    super::prefetch_ahead(x.as_ptr(), base);
+                }
                 // Fixed-size array copies stay in registers; slice copies become memcpy calls.
                 if let Ok(src) = <&[f32; LANES]>::try_from(&x[base..base + len]) {
                     *ec = *src;
@@ -711,6 +714,9 @@ fn from_p_body<const NC: usize, const KIND: u8>(
             let p = rows(&mut p_fixed, &mut p_heap);
             let gp = rows(&mut gp_fixed, &mut gp_heap);
             for (c, pc) in p.iter_mut().enumerate() {
+                if len == LANES {
+                    super::prefetch_ahead(grads[c].as_ptr(), off);
+                }
                 let src = &grads[c][off..off + len];
                 if let Ok(src) = <&[f32; LANES]>::try_from(src) {
                     *pc = *src;
