@@ -16,6 +16,8 @@
 //! ([`softmax_avx512`]), bit for bit the same as the others; so do the binary focal loss
 //! with an integer `γ ≤ 4` and its Dice-type passes ([`sigmoid_avx512`]).
 
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 pub(crate) mod driver;
 pub(crate) mod sigmoid;
 #[cfg(target_arch = "x86_64")]
@@ -104,7 +106,7 @@ pub(crate) fn sel(c: bool, a: f32, b: f32) -> f32 {
 /// then `l + 4`, `l + 2`, `l + 1`.
 ///
 /// The order is fixed so that every path gives the same bits: it is the order of halving a
-/// vector (`softmax_avx512::fold_vec` does it with four vector adds). A lane-order chain of
+/// vector (`avx512::fold_vec` does it with four vector adds). A lane-order chain of
 /// 16 dependent scalar adds per sum took 2.7% of a softmax Dice+CE profile.
 #[inline(always)]
 pub(crate) fn fold(acc: &mut [f32; LANES]) -> f64 {
@@ -187,7 +189,7 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn vector_fold_is_the_portable_fold() {
-        if !softmax_avx512::available() {
+        if !avx512::available() {
             return;
         }
         let mut cases = vec![order_sensitive()];
@@ -205,7 +207,7 @@ mod tests {
         for case in cases {
             let mut a = case;
             // SAFETY: AVX-512F was detected just above.
-            let got = unsafe { softmax_avx512::fold_lanes(&case) };
+            let got = unsafe { avx512::fold_lanes(&case) };
             assert_eq!(got.to_bits(), fold(&mut a).to_bits(), "{case:?}");
         }
     }

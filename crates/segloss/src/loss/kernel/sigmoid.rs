@@ -771,7 +771,7 @@ fn explicit<T: SigmoidTerm>(row: T::Row) -> Option<(u32, f32, f32)> {
     #[cfg(target_arch = "x86_64")]
     if let Some(f) = T::int_focal(row)
         && super::simd_enabled()
-        && super::sigmoid_avx512::available()
+        && super::avx512::available()
     {
         return Some(f);
     }

@@ -22,56 +22,10 @@
 //! on the development VM (`scripts/ab-bench.sh`, 8×1×512², 8 interleaved rounds, fastest
 //! and median call): Dice+focal 1.11×/1.14×, focal 1.02×/1.02× (it waits on memory).
 
+use super::avx512::{fold_vec, load_ps, splat, store_ps};
 use super::{FOLD, LANES, prefetch};
 use crate::math::{EXP_LO, EXP_POLY, LN_1P_UNIT_POLY, LN2_HI, LN2_LO, LOG2_E, ROUND_MAGIC_NEG};
 use std::arch::x86_64::*;
-
-/// Whether this CPU runs the kernels of this module.
-pub(super) fn available() -> bool {
-    std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("fma")
-}
-
-/// `v` in all lanes.
-#[inline(always)]
-fn splat(v: f32) -> __m512 {
-    // SAFETY: inlined into this module's functions, which all enable AVX-512F.
-    unsafe { _mm512_set1_ps(v) }
-}
-
-/// The 16 floats at `p` in the lanes of `live`, `0` in the others: one unmasked load for a
-/// full block (`live` all ones, a constant where the block loops call it).
-///
-/// # Safety
-/// The lanes of `live` lie in one allocation.
-#[inline]
-#[target_feature(enable = "avx512f")]
-unsafe fn load_ps(p: *const f32, live: __mmask16) -> __m512 {
-    // SAFETY: the caller's contract; masked-off lanes are not read.
-    unsafe {
-        if live == !0 {
-            _mm512_loadu_ps(p)
-        } else {
-            _mm512_maskz_loadu_ps(live, p)
-        }
-    }
-}
-
-/// Stores the lanes of `live` of `v` at `p` (as [`load_ps`]).
-///
-/// # Safety
-/// The lanes of `live` lie in one allocation, writable.
-#[inline]
-#[target_feature(enable = "avx512f")]
-unsafe fn store_ps(p: *mut f32, live: __mmask16, v: __m512) {
-    // SAFETY: the caller's contract; masked-off lanes are not written.
-    unsafe {
-        if live == !0 {
-            _mm512_storeu_ps(p, v);
-        } else {
-            _mm512_mask_storeu_ps(p, live, v);
-        }
-    }
-}
 
 /// `math::exp_minus(a)`, bit for bit: `e^{-a}` for `a ≥ 0` (or NaN).
 #[inline]
@@ -156,22 +110,6 @@ fn focal_int<const K: u32>(da: __m512, an: __m512, x: __m512, t: __m512) -> [__m
     let s = _mm512_mul_ps(_mm512_mul_ps(a, b), bce);
     let grad = _mm512_mul_ps(w, _mm512_fmadd_ps(q, d, _mm512_mul_ps(c, s)));
     [loss, grad, a]
-}
-
-/// Sum of the lanes in `f64`, pairwise, and zeroes them: `super::fold` on a vector (its
-/// halvings, lane `l` with `l + 8`, `l + 4`, `l + 2`, `l + 1`, as vector adds).
-#[inline]
-#[target_feature(enable = "avx512f")]
-fn fold_vec(v: &mut __m512) -> f64 {
-    let lo = _mm512_cvtps_pd(_mm512_castps512_ps256(*v));
-    let hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(
-        _mm512_castps_pd(*v),
-    )));
-    *v = _mm512_setzero_ps();
-    let s8 = _mm512_add_pd(lo, hi);
-    let s4 = _mm256_add_pd(_mm512_castpd512_pd256(s8), _mm512_extractf64x4_pd::<1>(s8));
-    let s2 = _mm_add_pd(_mm256_castpd256_pd128(s4), _mm256_extractf128_pd::<1>(s4));
-    _mm_cvtsd_f64(_mm_add_sd(s2, _mm_unpackhi_pd(s2, s2)))
 }
 
 /// The running state of pass 1: the lanes of `[Σ loss, Σ p t, Σ p (or p²), Σ t (or t²)]`
@@ -373,16 +311,17 @@ pub(super) fn pass12<const K: u32>(
     other: Option<Other<'_>>,
 ) -> ([f64; 4], bool) {
     match (g, squared) {
-        (Some(g), true) => pass12_with::<K, true, true>(alpha, x, t, g, scale, other),
-        (Some(g), false) => pass12_with::<K, true, false>(alpha, x, t, g, scale, other),
-        (None, true) => pass12_with::<K, false, true>(alpha, x, t, &mut [], scale, other),
-        (None, false) => pass12_with::<K, false, false>(alpha, x, t, &mut [], scale, other),
+        (Some(g), true) => pass12_with::<K, true, true, true>(alpha, x, t, g, scale, other),
+        (Some(g), false) => pass12_with::<K, true, false, true>(alpha, x, t, g, scale, other),
+        (None, true) => pass12_with::<K, false, true, true>(alpha, x, t, &mut [], scale, other),
+        (None, false) => pass12_with::<K, false, false, true>(alpha, x, t, &mut [], scale, other),
     }
 }
 
-/// [`pass12`] for compile-time choices of the gradient and the squared denominator.
+/// [`pass12`] for compile-time choices of the gradient, the squared denominator and the
+/// Dice-type sums (without them, the pass of the focal loss alone: [`pixel`]).
 #[target_feature(enable = "avx512f,fma")]
-fn pass12_with<const K: u32, const WRITE: bool, const SQ: bool>(
+fn pass12_with<const K: u32, const WRITE: bool, const SQ: bool, const SUMS: bool>(
     (ap, an): (f32, f32),
     x: &[f32],
     t: &[f32],
@@ -429,7 +368,7 @@ fn pass12_with<const K: u32, const WRITE: bool, const SQ: bool>(
             for p in [xp, tp, o_ptrs.0, o_ptrs.1, o_ptrs.2.cast_const()] {
                 prefetch(p, i);
             }
-            pass1_block::<K, WRITE, SQ, true>(&mut st, k1, xp, tp, gp, i, !0);
+            pass1_block::<K, WRITE, SQ, SUMS>(&mut st, k1, xp, tp, gp, i, !0);
             pass2_block::<SQ>(c2, o_ptrs.0, o_ptrs.1, o_ptrs.2, i, !0);
         }
         b += 1;
@@ -441,7 +380,7 @@ fn pass12_with<const K: u32, const WRITE: bool, const SQ: bool>(
         prefetch(xp, b * LANES);
         prefetch(tp, b * LANES);
         // SAFETY: as above, for `x`, `t` (and `g`).
-        unsafe { pass1_block::<K, WRITE, SQ, true>(&mut st, k1, xp, tp, gp, b * LANES, !0) };
+        unsafe { pass1_block::<K, WRITE, SQ, SUMS>(&mut st, k1, xp, tp, gp, b * LANES, !0) };
         b += 1;
         if b % FOLD == 0 {
             fold_into(&mut st);
@@ -450,7 +389,7 @@ fn pass12_with<const K: u32, const WRITE: bool, const SQ: bool>(
     if full < n {
         // SAFETY: the lanes `full..n` are within `x`, `t` (and `g`).
         unsafe {
-            pass1_block::<K, WRITE, SQ, true>(&mut st, k1, xp, tp, gp, full, tail_mask(n - full))
+            pass1_block::<K, WRITE, SQ, SUMS>(&mut st, k1, xp, tp, gp, full, tail_mask(n - full))
         };
     }
     fold_into(&mut st);
@@ -475,58 +414,12 @@ pub(super) fn pixel<const K: u32>(
     g: Option<&mut [f32]>,
     scale: f32,
 ) -> (f64, bool) {
-    match g {
-        Some(g) => pixel_with::<K, true>(alpha, x, t, g, scale),
-        None => pixel_with::<K, false>(alpha, x, t, &mut [], scale),
-    }
-}
-
-/// [`pixel`] for a compile-time choice of the gradient.
-#[target_feature(enable = "avx512f,fma")]
-fn pixel_with<const K: u32, const WRITE: bool>(
-    (ap, an): (f32, f32),
-    x: &[f32],
-    t: &[f32],
-    g: &mut [f32],
-    scale: f32,
-) -> (f64, bool) {
-    let n = x.len();
-    assert!(t.len() == n && (!WRITE || g.len() == n));
-    let (xp, tp, gp) = (x.as_ptr(), t.as_ptr(), g.as_mut_ptr());
-    let k1 = [splat(ap - an), splat(an), splat(scale)];
-    let mut st = Pass1 {
-        acc: [_mm512_setzero_ps(); 4],
-        margins: _mm512_setzero_ps(),
-        total: [0.0; 4],
+    // Pass 1 without the Dice-type sums (their lanes stay 0) and without a second unit.
+    let ([loss, ..], bad) = match g {
+        Some(g) => pass12_with::<K, true, false, false>(alpha, x, t, g, scale, None),
+        None => pass12_with::<K, false, false, false>(alpha, x, t, &mut [], scale, None),
     };
-    let full = n / LANES * LANES;
-    let mut b = 0;
-    while b < full / LANES {
-        prefetch(xp, b * LANES);
-        prefetch(tp, b * LANES);
-        // SAFETY: `16(b + 1) ≤ full ≤ n`, the length of `x`, `t` (and `g`).
-        unsafe { pass1_block::<K, WRITE, false, false>(&mut st, k1, xp, tp, gp, b * LANES, !0) };
-        b += 1;
-        if b % FOLD == 0 {
-            st.total[0] += fold_vec(&mut st.acc[0]);
-        }
-    }
-    if full < n {
-        // SAFETY: the lanes `full..n` are within `x`, `t` (and `g`).
-        unsafe {
-            pass1_block::<K, WRITE, false, false>(
-                &mut st,
-                k1,
-                xp,
-                tp,
-                gp,
-                full,
-                tail_mask(n - full),
-            )
-        };
-    }
-    let total = st.total[0] + fold_vec(&mut st.acc[0]);
-    (total, suspect(total, st.margins))
+    (loss, bad)
 }
 
 /// `sigmoid::suspect`: the loss sum is not finite or a lane's `t − t²` went negative.

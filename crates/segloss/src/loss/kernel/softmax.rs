@@ -899,7 +899,7 @@ fn explicit_unit<const NC: usize, const KIND: u8>(
         && KIND <= 1
         && !map
         && (grads.is_none() || ctx.store_p)
-        && super::softmax_avx512::available()
+        && super::avx512::available()
     {
         let grads = grads.as_deref_mut();
         // SAFETY: `available` found the target features of `unit` on this CPU.
@@ -925,7 +925,7 @@ fn explicit_from_p<const NC: usize, const KIND: u8>(
     coef: &[[f32; 2]],
 ) -> bool {
     #[cfg(target_arch = "x86_64")]
-    if NC >= 2 && KIND <= 1 && super::softmax_avx512::available() {
+    if NC >= 2 && KIND <= 1 && super::avx512::available() {
         // SAFETY: `available` found the target features of `from_p` on this CPU.
         unsafe { super::softmax_avx512::from_p::<NC, KIND>(ctx, cls_buf, s0, s1, grads, coef) };
         return true;

@@ -39,22 +39,11 @@
 //! (2 to 8), without per-pixel losses and, for cross-entropy alone, without a gradient
 //! (that gradient is written in the same pass, by the portable code).
 
+use super::avx512::{fold_vec, load_ps, splat, store_ps};
 use super::softmax::{SoftmaxCtx, SoftmaxOut};
 use super::{FOLD, LANES, PIXEL_CHUNK};
 use crate::math::{EXP_LO, EXP_POLY, LN_POLY, LN2_HI, LN2_LO, LOG2_E, ROUND_MAGIC, SQRT_HALF_BITS};
 use std::arch::x86_64::*;
-
-/// Whether this CPU runs [`unit`].
-pub(super) fn available() -> bool {
-    std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("fma")
-}
-
-/// `v` in all lanes.
-#[inline(always)]
-fn splat(v: f32) -> __m512 {
-    // SAFETY: inlined into this module's functions, which all enable AVX-512F.
-    unsafe { _mm512_set1_ps(v) }
-}
 
 /// The 16 classes at `p` in the lanes of `live`, `−1` (no class) in the others: one
 /// unmasked load for a full block (`live` all ones, a constant where the block loops call
@@ -73,65 +62,6 @@ unsafe fn load_classes(p: *const i32, live: __mmask16) -> __m512i {
             _mm512_mask_loadu_epi32(_mm512_set1_epi32(-1), live, p.cast())
         }
     }
-}
-
-/// The 16 floats at `p` in the lanes of `live`, `0` in the others (as [`load_classes`]).
-///
-/// # Safety
-/// The lanes of `live` lie in one allocation.
-#[inline]
-#[target_feature(enable = "avx512f")]
-unsafe fn load_ps(p: *const f32, live: __mmask16) -> __m512 {
-    // SAFETY: the caller's contract; masked-off lanes are not read.
-    unsafe {
-        if live == !0 {
-            _mm512_loadu_ps(p)
-        } else {
-            _mm512_maskz_loadu_ps(live, p)
-        }
-    }
-}
-
-/// Stores the lanes of `live` of `v` at `p` (as [`load_classes`]).
-///
-/// # Safety
-/// The lanes of `live` lie in one allocation, writable.
-#[inline]
-#[target_feature(enable = "avx512f")]
-unsafe fn store_ps(p: *mut f32, live: __mmask16, v: __m512) {
-    // SAFETY: the caller's contract; masked-off lanes are not written.
-    unsafe {
-        if live == !0 {
-            _mm512_storeu_ps(p, v);
-        } else {
-            _mm512_mask_storeu_ps(p, live, v);
-        }
-    }
-}
-
-/// Sum of the lanes in `f64`, pairwise, and zeroes them: `super::fold` on a vector (its
-/// halvings, lane `l` with `l + 8`, `l + 4`, `l + 2`, `l + 1`, as vector adds).
-#[inline]
-#[target_feature(enable = "avx512f")]
-fn fold_vec(v: &mut __m512) -> f64 {
-    let lo = _mm512_cvtps_pd(_mm512_castps512_ps256(*v));
-    let hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(
-        _mm512_castps_pd(*v),
-    )));
-    *v = _mm512_setzero_ps();
-    let s8 = _mm512_add_pd(lo, hi);
-    let s4 = _mm256_add_pd(_mm512_castpd512_pd256(s8), _mm512_extractf64x4_pd::<1>(s8));
-    let s2 = _mm_add_pd(_mm256_castpd256_pd128(s4), _mm256_extractf128_pd::<1>(s4));
-    _mm_cvtsd_f64(_mm_add_sd(s2, _mm_unpackhi_pd(s2, s2)))
-}
-
-/// [`fold_vec`] of the lanes `a`, for the tests.
-#[cfg(test)]
-#[target_feature(enable = "avx512f")]
-pub(super) fn fold_lanes(a: &[f32; LANES]) -> f64 {
-    // SAFETY: `a` holds 16 `f32`.
-    let mut v = unsafe { _mm512_loadu_ps(a.as_ptr()) };
-    fold_vec(&mut v)
 }
 
 /// `math::exp_neg`, bit for bit (see the module docs for the scaling).
