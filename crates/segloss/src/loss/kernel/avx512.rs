@@ -4,6 +4,7 @@
 
 #[cfg(test)]
 use super::LANES;
+use crate::math::EXP_POLY;
 use std::arch::x86_64::*;
 
 /// Whether this CPU runs the explicit AVX-512 kernels (AVX-512F and FMA).
@@ -77,4 +78,20 @@ pub(super) fn fold_lanes(a: &[f32; LANES]) -> f64 {
     // SAFETY: `a` holds 16 `f32`.
     let mut v = unsafe { _mm512_loadu_ps(a.as_ptr()) };
     fold_vec(&mut v)
+}
+
+/// `e^r·2^n` for the reduced `|r| ≤ ln 2 / 2` and the integer `nf = n` of an exponential's
+/// range reduction: `math::exp`'s `1 + r + r²·P(r)` (two roundings at the end, as there),
+/// then one `vscalefps`, which rounds `y·2^n` once, as the portable exponent-field scaling
+/// does.
+#[inline]
+#[target_feature(enable = "avx512f,fma")]
+pub(super) fn exp_reduced_scaled(r: __m512, nf: __m512) -> __m512 {
+    let r2 = _mm512_mul_ps(r, r);
+    let mut p = splat(EXP_POLY[0]);
+    for &c in &EXP_POLY[1..] {
+        p = _mm512_fmadd_ps(p, r, splat(c));
+    }
+    let y = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(p, r2), r), splat(1.0));
+    _mm512_scalef_ps(y, nf)
 }

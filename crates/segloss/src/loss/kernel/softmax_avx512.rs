@@ -39,10 +39,10 @@
 //! (2 to 8), without per-pixel losses and, for cross-entropy alone, without a gradient
 //! (that gradient is written in the same pass, by the portable code).
 
-use super::avx512::{fold_vec, load_ps, splat, store_ps};
+use super::avx512::{exp_reduced_scaled, fold_vec, load_ps, splat, store_ps};
 use super::softmax::{SoftmaxCtx, SoftmaxOut};
 use super::{FOLD, LANES, PIXEL_CHUNK};
-use crate::math::{EXP_LO, EXP_POLY, LN_POLY, LN2_HI, LN2_LO, LOG2_E, ROUND_MAGIC, SQRT_HALF_BITS};
+use crate::math::{EXP_LO, LN_POLY, LN2_HI, LN2_LO, LOG2_E, ROUND_MAGIC, SQRT_HALF_BITS};
 use std::arch::x86_64::*;
 
 /// The 16 classes at `p` in the lanes of `live`, `−1` (no class) in the others: one
@@ -74,13 +74,7 @@ fn exp_neg(x: __m512) -> __m512 {
     let nf = _mm512_sub_ps(shifted, splat(ROUND_MAGIC));
     let r = _mm512_fnmadd_ps(nf, splat(LN2_HI), x);
     let r = _mm512_fnmadd_ps(nf, splat(LN2_LO), r);
-    let r2 = _mm512_mul_ps(r, r);
-    let mut p = splat(EXP_POLY[0]);
-    for &c in &EXP_POLY[1..] {
-        p = _mm512_fmadd_ps(p, r, splat(c));
-    }
-    let y = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(p, r2), r), splat(1.0));
-    _mm512_scalef_ps(y, nf)
+    exp_reduced_scaled(r, nf)
 }
 
 /// `math::ln_1p_recip(e, u, inv)`, bit for bit: `ln u + (e − (u − 1))·inv` for `u ≥ 1`.
