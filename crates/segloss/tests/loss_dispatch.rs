@@ -104,12 +104,13 @@ fn assert_same_bits(case: &str, (v_a, g_a): (f64, &[f32]), (v_b, g_b): (f64, &[f
 /// for every softmax form of every family (with random options: ignore labels, class
 /// weights, smoothing, squared denominators, per-image or batch sums) and every class count
 /// from 2 to 9. On an AVX-512 CPU this holds the explicit AVX-512 passes
-/// (`kernel/softmax_avx512.rs`, class counts 2 to 8, no pixel term or cross-entropy: pass 1,
-/// and pass 2 of the Dice-type losses) to the portable code they replace; with and without
-/// a gradient, as pass 1 differs.
+/// (`kernel/softmax_avx512.rs`, class counts 2 to 8, no pixel term, cross-entropy or focal
+/// with an integer `γ`: pass 1, and pass 2 of the Dice-type losses) to the portable code
+/// they replace; with and without a gradient, as pass 1 differs.
 #[test]
 fn softmax_simd_paths_match_the_portable_path_bit_for_bit() {
     let mut covered = 0;
+    let mut integer_focal = 0;
     for (c, small) in (2..=9usize).flat_map(|c| [(c, false), (c, true)]) {
         // 4 175 pixels: a full unit and a second with a ragged tail of 15 pixels; or 7
         // pixels, units that are only a tail.
@@ -150,10 +151,20 @@ fn softmax_simd_paths_match_the_portable_path_bit_for_bit() {
                     assert_same_bits(&case, (v_simd, &g_simd), (v_port, &g_port));
                 }
                 covered += 1;
+                let desc = format!("{reference:?}");
+                if [0.0f64, 1.0, 2.0, 3.0, 4.0]
+                    .iter()
+                    .any(|g| desc.contains(&format!("SoftFocal {{ gamma: {g:?}")))
+                {
+                    integer_focal += 1;
+                }
             }
         }
     }
-    assert!(covered >= 260, "only {covered} softmax cases drawn");
+    assert!(
+        covered >= 260 && integer_focal >= 150,
+        "only {covered} softmax cases drawn, {integer_focal} focal with an integer γ"
+    );
 }
 
 /// The SIMD path gives the portable path's sigmoid focal and Dice+focal results bit for

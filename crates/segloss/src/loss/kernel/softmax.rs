@@ -880,8 +880,8 @@ fn unit_simd<const NC: usize, const KIND: u8>(
 }
 
 /// Pass 1 by the explicit AVX-512 code ([`super::softmax_avx512`]) when it covers the call
-/// (class count 2 to 8, no pixel term or cross-entropy, no per-pixel losses, a gradient
-/// only as stored probabilities) and the CPU has AVX-512; `None` otherwise. Same results
+/// (class count 2 to 8, no pixel term, cross-entropy or focal with an integer `γ`, no
+/// per-pixel losses, a gradient only as stored probabilities) and the CPU has AVX-512; `None` otherwise. Same results
 /// as [`unit_simd`].
 #[inline]
 #[allow(clippy::too_many_arguments)]
@@ -896,7 +896,7 @@ fn explicit_unit<const NC: usize, const KIND: u8>(
 ) -> Option<SoftmaxOut> {
     #[cfg(target_arch = "x86_64")]
     if NC >= 2
-        && KIND <= 1
+        && KIND != 2
         && !map
         && (grads.is_none() || ctx.store_p)
         && super::avx512::available()
@@ -913,7 +913,8 @@ fn explicit_unit<const NC: usize, const KIND: u8>(
 }
 
 /// Pass 2 by the explicit AVX-512 code ([`super::softmax_avx512::from_p`]) when it covers
-/// the call (class count 2 to 8, no pixel term or cross-entropy) and the CPU has AVX-512;
+/// the call (class count 2 to 8, no pixel term, cross-entropy or focal with an integer
+/// `γ`) and the CPU has AVX-512;
 /// returns whether it ran. Same results as [`from_p_simd`].
 #[inline]
 fn explicit_from_p<const NC: usize, const KIND: u8>(
@@ -925,7 +926,7 @@ fn explicit_from_p<const NC: usize, const KIND: u8>(
     coef: &[[f32; 2]],
 ) -> bool {
     #[cfg(target_arch = "x86_64")]
-    if NC >= 2 && KIND <= 1 && super::avx512::available() {
+    if NC >= 2 && KIND != 2 && super::avx512::available() {
         // SAFETY: `available` found the target features of `from_p` on this CPU.
         unsafe { super::softmax_avx512::from_p::<NC, KIND>(ctx, cls_buf, s0, s1, grads, coef) };
         return true;
