@@ -192,6 +192,56 @@ fn scan_labels<L: Label>(labels: &[L], classes: i64, ignore: i64) -> Result<u64,
     Ok(count)
 }
 
+/// Labels per packed count of [`packed_class_counts`]: a class's byte holds at most this
+/// many.
+const PACKED_RUN: usize = 255;
+
+/// The labels of each class `0..8` among `labels` (checked: each below the class count, at
+/// most 8, or equal to `ignore`; at most [`PACKED_RUN`] of them), one byte per class:
+/// byte `c` of the result counts class `c`. Branch-free; it vectorises as a sum of `1 << 8c`.
+#[inline(always)]
+fn packed_class_counts<L: Label>(labels: &[L], ignore: i64) -> u64 {
+    let mut packed = 0u64;
+    for &l in labels {
+        let v = l.to_i64();
+        // The shift is below 64 for every counted label (`v < 8`); an ignored one adds 0
+        // whatever its value.
+        packed += u64::from(v != ignore) << (((v as u32) << 3) & 63);
+    }
+    packed
+}
+
+/// Adds the number of labels of each class among `labels` (checked: each below
+/// `counts.len()` or equal to `ignore`) to `counts`.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+fma", "x86_64+avx2+fma"))]
+fn class_counts<L: Label>(labels: &[L], ignore: i64, counts: &mut [u64]) {
+    if counts.len() <= 8 {
+        for run in labels.chunks(PACKED_RUN) {
+            let packed = packed_class_counts(run, ignore);
+            for (c, n) in counts.iter_mut().enumerate() {
+                *n += (packed >> (8 * c)) & 0xff;
+            }
+        }
+        return;
+    }
+    // Four histograms filled in turn: with one, a run of equal labels (the common case in
+    // a mask) makes each increment wait for the store of the one before.
+    let mut h = vec![[0u64; 4]; counts.len()];
+    for quad in labels.chunks(4) {
+        for (k, &l) in quad.iter().enumerate() {
+            let v = l.to_i64();
+            if v != ignore
+                && let Some(hv) = usize::try_from(v).ok().and_then(|i| h.get_mut(i))
+            {
+                hv[k] += 1;
+            }
+        }
+    }
+    for (n, hv) in counts.iter_mut().zip(&h) {
+        *n += hv.iter().sum::<u64>();
+    }
+}
+
 /// Checks class-index targets: every label is below `classes` or equals `ignore`.
 /// Returns the number of counted (non-ignored) pixels and the sum of the class weights of
 /// their labels (equal to the count without weights).
@@ -207,27 +257,44 @@ pub(crate) fn labels<L: Label>(
     weights: Option<&[f32]>,
 ) -> Result<(u64, f64)> {
     let ig = ignore.unwrap_or(i64::MIN);
+    // With weights, each piece also counts its labels per class: `Σ w_y` is then
+    // `Σ_c n_c w_c` over the exact counts, in class order, the same bits for any number of
+    // threads (a sum of one `f64` per pixel was a chain of dependent adds, a tenth of a
+    // cross-entropy call).
+    let per_class = if weights.is_some() { classes } else { 0 };
     let parts = pieces(labels.len(), |a, b| {
         let piece = &labels[a..b];
         scan_labels(piece, classes as i64, ig)
             .map(|count| {
-                // Summed per piece in f64, the pieces in order: the same bits for any
-                // number of threads.
-                let wsum = match weights {
-                    None => count as f64,
-                    Some(w) => piece
-                        .iter()
-                        .filter(|l| l.to_i64() != ig)
-                        .map(|l| w[l.to_i64() as usize] as f64)
-                        .sum(),
-                };
-                (count, wsum)
+                let mut counts = vec![0u64; per_class];
+                if per_class > 0 {
+                    class_counts(piece, ig, &mut counts);
+                }
+                (count, counts)
             })
             .map_err(|i| a + i)
     });
     let scanned = parts
         .into_iter()
-        .try_fold((0u64, 0f64), |(c, w), p| p.map(|(pc, pw)| (c + pc, w + pw)));
+        .try_fold((0u64, vec![0u64; per_class]), |(c, mut n), p| {
+            p.map(|(pc, pn)| {
+                for (a, b) in n.iter_mut().zip(&pn) {
+                    *a += b;
+                }
+                (c + pc, n)
+            })
+        });
+    let scanned = scanned.map(|(count, n)| {
+        let wsum = match weights {
+            None => count as f64,
+            Some(w) => n
+                .iter()
+                .zip(w)
+                .map(|(&k, &wc)| k as f64 * f64::from(wc))
+                .sum(),
+        };
+        (count, wsum)
+    });
     match scanned {
         Err(index) => {
             let l = labels[index];
@@ -252,5 +319,61 @@ pub(crate) fn labels<L: Label>(
             })
         }
         Ok(sums) => Ok(sums),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The packed counts (up to 8 classes) and the four histograms (more) count every
+    /// class as a plain histogram does: runs longer than a byte holds, runs of one label,
+    /// an ignore label inside and outside the class range, and ragged lengths.
+    #[test]
+    fn class_counts_match_a_plain_histogram() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |m: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % m
+        };
+        for classes in [1usize, 2, 4, 7, 8, 9, 12, 40] {
+            for ignore in [-100i64, 0, classes as i64 - 1, 255] {
+                for len in [0usize, 1, 254, 255, 256, 1000, 4099] {
+                    let run = [1u64, 3, 300][next(3) as usize];
+                    let mut labels = Vec::with_capacity(len);
+                    while labels.len() < len {
+                        let v = if next(5) == 0 {
+                            ignore
+                        } else {
+                            next(classes as u64) as i64
+                        };
+                        for _ in 0..run.min((len - labels.len()) as u64) {
+                            labels.push(v);
+                        }
+                    }
+                    let mut want = vec![0u64; classes];
+                    for &v in labels.iter().filter(|&&v| v != ignore) {
+                        want[v as usize] += 1;
+                    }
+                    let mut got = vec![0u64; classes];
+                    class_counts(&labels, ignore, &mut got);
+                    assert_eq!(
+                        got, want,
+                        "{classes} classes, ignore {ignore}, {len} labels"
+                    );
+                    if let Ok(l8) = labels
+                        .iter()
+                        .map(|&v| u8::try_from(v))
+                        .collect::<Result<Vec<_>, _>>()
+                    {
+                        let mut got8 = vec![0u64; classes];
+                        class_counts(&l8, ignore, &mut got8);
+                        assert_eq!(got8, want, "u8, {classes} classes, ignore {ignore}");
+                    }
+                }
+            }
+        }
     }
 }
