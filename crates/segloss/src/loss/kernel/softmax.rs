@@ -881,7 +881,8 @@ fn unit_simd<const NC: usize, const KIND: u8>(
 
 /// Pass 1 by the explicit AVX-512 code ([`super::softmax_avx512`]) when it covers the call
 /// (class count 2 to 8, no pixel term, cross-entropy or focal with an integer `γ`, no
-/// per-pixel losses, a gradient only as stored probabilities) and the CPU has AVX-512; `None` otherwise. Same results
+/// per-pixel losses, a gradient as stored probabilities or, without the Dice-type sums, as
+/// the pixel term's) and the CPU has AVX-512; `None` otherwise. Same results
 /// as [`unit_simd`].
 #[inline]
 #[allow(clippy::too_many_arguments)]
@@ -898,7 +899,7 @@ fn explicit_unit<const NC: usize, const KIND: u8>(
     if NC >= 2
         && KIND != 2
         && !map
-        && (grads.is_none() || ctx.store_p)
+        && (grads.is_none() || ctx.store_p || !ctx.want_sums)
         && super::avx512::available()
     {
         let grads = grads.as_deref_mut();

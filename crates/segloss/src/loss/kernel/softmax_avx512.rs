@@ -32,9 +32,11 @@
 //!
 //! Measured on the development VM against the lane loops alone (`scripts/ab-bench.sh`,
 //! 2×4×96³, forward and backward, two sets of 6 interleaved rounds, fastest and median
-//! call): softmax Dice 1.02–1.21×, Dice+CE 1.04–1.15×. Cross-entropy's own gradient, written
-//! here the same way, measured 0.87–0.96× and stays with the lane loops
-//! (`docs/kernel-performance.md`).
+//! call): softmax Dice 1.02–1.21×, Dice+CE 1.04–1.15×. The pixel term's own gradient
+//! (cross-entropy or focal alone) measured 0.87–0.96× when first written here (session 9);
+//! in today's pass 1, with the choices constant and the sums in registers, it is
+//! cross-entropy 1.26×/1.37× and softmax focal 1.25×/1.23× against the lane loops (8
+//! rounds, 2×4×96³, `docs/kernel-performance.md`).
 //!
 //! The focal term with an integer `γ` (kind 3) follows the lane loops the same way. In
 //! pass 2 its `−ln p_y` is `ln_1p(u/p_y)` for `p_y > ½` and `−ln p_y` otherwise: the lane
@@ -43,9 +45,8 @@
 //! interleaved rounds against the lane loops, fastest/median call): 1.84×/1.61×.
 //!
 //! It covers kinds 0 (no pixel term), 1 (cross-entropy) and 3 (focal, integer `γ`) with a
-//! constant class count (2 to 8), without per-pixel losses and, for a pixel term alone,
-//! without a gradient (that gradient is written in the same pass, by the portable code).
-//! Kind 2 (focal, a real `γ`) stays with the lane loops.
+//! constant class count (2 to 8), without per-pixel losses. Kind 2 (focal, a real `γ`)
+//! stays with the lane loops.
 
 use super::avx512::{exp_reduced_scaled, fold_vec, load_ps, splat, store_ps};
 use super::softmax::{SoftmaxCtx, SoftmaxOut};
@@ -189,10 +190,11 @@ fn fold_all<const NC: usize, const SUMS: bool>(
 
 /// Pass 1 over pixels `s0..s1` of one image for a constant class count `NC` (2 to 8) and
 /// pixel kind `KIND` 0, 1 or 3: the same contract and results as `softmax::unit_body` with
-/// no per-pixel losses, and a gradient only with [`SoftmaxCtx::store_p`].
+/// no per-pixel losses, and a gradient either as stored probabilities
+/// ([`SoftmaxCtx::store_p`]) or, without the Dice-type sums, as the pixel term's gradient.
 ///
 /// Dispatches to [`unit_with`] on whether the Dice-type sums are wanted, squared, and
-/// whether the probabilities are stored: as constants, these choices leave the loop without
+/// what the gradient buffer receives: as constants, these choices leave the loop without
 /// branches or the register moves between their arms.
 ///
 /// Callers outside this target-feature context check [`available`] first.
@@ -206,18 +208,19 @@ pub(super) fn unit<const NC: usize, const KIND: u8>(
     grads: Option<&mut [&mut [f32]]>,
 ) -> SoftmaxOut {
     debug_assert!(KIND != 2 && (2..=8).contains(&NC) && ctx.classes == NC);
-    debug_assert!(grads.is_none() || ctx.store_p);
+    debug_assert!(grads.is_none() || ctx.store_p || !ctx.want_sums);
     let a = (ctx, x, cls_buf, s0, s1, grads);
-    match (ctx.want_sums, ctx.squared, a.5.is_some()) {
-        (true, false, false) => unit_with::<NC, KIND, true, false, false>(a),
-        (true, true, false) => unit_with::<NC, KIND, true, true, false>(a),
-        (true, false, true) => unit_with::<NC, KIND, true, false, true>(a),
-        (true, true, true) => unit_with::<NC, KIND, true, true, true>(a),
-        (false, _, false) => unit_with::<NC, KIND, false, false, false>(a),
+    match (ctx.want_sums, ctx.squared, a.5.is_some(), ctx.store_p) {
+        (true, false, false, _) => unit_with::<NC, KIND, true, false, false, false>(a),
+        (true, true, false, _) => unit_with::<NC, KIND, true, true, false, false>(a),
+        (true, false, true, _) => unit_with::<NC, KIND, true, false, true, false>(a),
+        (true, true, true, _) => unit_with::<NC, KIND, true, true, true, false>(a),
+        (false, _, false, _) => unit_with::<NC, KIND, false, false, false, false>(a),
+        (false, _, true, false) => unit_with::<NC, KIND, false, false, true, true>(a),
         // Stored probabilities come with the sums (a Dice-type pass 1); should a caller
         // want them alone, the sums are computed and dropped.
-        (false, _, true) => {
-            let mut out = unit_with::<NC, KIND, true, false, true>(a);
+        (false, _, true, true) => {
+            let mut out = unit_with::<NC, KIND, true, false, true, false>(a);
             out.sums = Vec::new();
             out
         }
@@ -247,7 +250,11 @@ fn byte_count(cnt: __m512i, c: usize) -> u32 {
 }
 
 /// [`unit`] for constant choices: `SUMS`, the Dice-type sums; `SQ`, `Σ p²` in them; `GRAD`,
-/// the probabilities stored in `grads`.
+/// a gradient buffer, which receives the probabilities, or with `PIXG` the pixel term's
+/// gradient `pa·p_c + pb·[c = y] + vf·cw_c` (`softmax::grad_block` without a Dice-type
+/// term, operation by operation, less its `+ 0` for the missing term: `pa ≥ 0` and
+/// `p_c ≥ +0` make the outer FMA's product `+0` or positive, so its result is never `−0`
+/// and adding `+0` changes no bit).
 ///
 /// The counts `Σ t` of each class, and the count of labelled pixels, are integers: each
 /// `i32` lane holds one byte per class (classes 0–3 in `cnt[0]`, 4–7 in `cnt[1]`), a block
@@ -265,6 +272,7 @@ fn unit_with<
     const SUMS: bool,
     const SQ: bool,
     const GRAD: bool,
+    const PIXG: bool,
 >(
     (ctx, x, cls_buf, s0, s1, grads): UnitArgs<'_, '_, '_>,
 ) -> SoftmaxOut {
@@ -286,6 +294,10 @@ fn unit_with<
     let mut wts = [0f32; NC];
     wts.copy_from_slice(&t.wts[..NC]);
     let keep = 1.0 - t.ce_eps;
+    let scale = t.scale;
+    // `cw_c = −scale·(ε/C)·w_c` for cross-entropy, `−scale·(ε/C)·w_c·0` otherwise.
+    let ce = if KIND == 1 { 1.0f32 } else { 0.0 };
+    let cw: [f32; NC] = std::array::from_fn(|c| -scale * t.k_eps * wts[c] * ce);
     let mut out = SoftmaxOut::default();
     let mut sums = vec![[0f64; 3]; if SUMS { NC } else { 0 }];
     let zero = _mm512_setzero_ps();
@@ -322,7 +334,7 @@ fn unit_with<
                 m = _mm512_max_ps(*ec, m);
             }
             let (mut xy, mut z, mut below, mut ties) = (zero, zero, zero, zero);
-            let (mut swd, mut wy, mut zrest) = (zero, zero, zero);
+            let (mut swd, mut wy, mut zrest, mut ey) = (zero, zero, zero, zero);
             let mut hits = [0 as __mmask16; NC];
             for (c, ec) in e.iter_mut().enumerate() {
                 let d = _mm512_sub_ps(*ec, m);
@@ -341,6 +353,9 @@ fn unit_with<
                 }
                 if KIND == 3 {
                     zrest = _mm512_mask_add_ps(zrest, !hit, zrest, ex);
+                    if PIXG {
+                        ey = _mm512_mask_add_ps(ey, hit, ey, ex);
+                    }
                 }
                 z = _mm512_add_ps(z, ex);
                 let top = _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(d, zero);
@@ -357,6 +372,8 @@ fn unit_with<
             for ec in e.iter_mut() {
                 *ec = _mm512_mul_ps(*ec, inv);
             }
+            // The pixel term's gradient is `pa·p_c + pb·[c = y] + vf·cw_c`.
+            let (mut pa, mut pb) = (zero, zero);
             if KIND == 1 {
                 let q = _mm512_add_ps(
                     _mm512_mul_ps(splat(keep), wy),
@@ -371,17 +388,29 @@ fn unit_with<
                 );
                 acc_loss = _mm512_add_ps(acc_loss, lo);
                 acc_w = _mm512_add_ps(acc_w, wy);
+                if PIXG {
+                    pa = _mm512_mul_ps(splat(scale), q);
+                    pb = _mm512_mul_ps(splat(-scale * keep), wy);
+                }
             }
             if KIND == 3 {
                 // The loss of `softmax::unit_body`'s kind 3: `u = 1 − p_y` as the other
                 // classes' share, `−ln p_y = ln Z − (x_y − m)`.
                 let u = _mm512_mul_ps(zrest, inv);
-                let (_, um) = int_powers(u, t.kint);
+                let (uk1, um) = int_powers(u, t.kint);
                 let nl = _mm512_sub_ps(lnz, xy);
                 let kk = _mm512_mul_ps(wy, vf);
                 let lo = _mm512_mul_ps(_mm512_mul_ps(kk, um), nl);
                 acc_loss = _mm512_add_ps(acc_loss, lo);
                 acc_w = _mm512_add_ps(acc_w, wy);
+                if PIXG {
+                    // `(1 − p_y)^γ (1 + γ p_y (−ln p_y)/(1 − p_y))` without the division.
+                    let py = _mm512_mul_ps(ey, inv);
+                    let kpn = _mm512_mul_ps(_mm512_mul_ps(splat(t.kint as f32), py), nl);
+                    let f = _mm512_mul_ps(kk, _mm512_fmadd_ps(kpn, uk1, um));
+                    pa = _mm512_mul_ps(splat(scale), f);
+                    pb = _mm512_mul_ps(splat(-scale), f);
+                }
             }
             if SUMS {
                 let sh = _mm512_slli_epi32::<3>(cls);
@@ -410,10 +439,20 @@ fn unit_with<
                         super::prefetch_w(*g, off);
                     }
                 }
-                for (g, p) in gp.iter().zip(&e) {
+                for (c, (g, p)) in gp.iter().zip(&e).enumerate() {
+                    let v = if PIXG {
+                        let hitf = _mm512_maskz_mov_ps(hits[c], splat(1.0));
+                        _mm512_fmadd_ps(
+                            pa,
+                            *p,
+                            _mm512_fmadd_ps(pb, hitf, _mm512_mul_ps(vf, splat(cw[c]))),
+                        )
+                    } else {
+                        *p
+                    };
                     // SAFETY: each gradient piece holds `n` floats (checked above); the
                     // tail writes only its `live` lanes.
-                    unsafe { store_ps(g.add(off), live, *p) };
+                    unsafe { store_ps(g.add(off), live, v) };
                 }
             }
         }};
