@@ -104,13 +104,15 @@ fn assert_same_bits(case: &str, (v_a, g_a): (f64, &[f32]), (v_b, g_b): (f64, &[f
 /// for every softmax form of every family (with random options: ignore labels, class
 /// weights, smoothing, squared denominators, per-image or batch sums) and every class count
 /// from 2 to 9. On an AVX-512 CPU this holds the explicit AVX-512 passes
-/// (`kernel/softmax_avx512.rs`, class counts 2 to 8, no pixel term, cross-entropy or focal
-/// with an integer `γ`: pass 1, and pass 2 of the Dice-type losses) to the portable code
-/// they replace; with and without a gradient, as pass 1 differs.
+/// (`kernel/softmax_avx512.rs`, class counts 2 to 8, every pixel term: pass 1, and pass 2
+/// of the Dice-type losses) to the portable code they replace; with and without a
+/// gradient, as pass 1 differs. It counts its focal draws with an integer and a real `γ`,
+/// whose kernels differ.
 #[test]
 fn softmax_simd_paths_match_the_portable_path_bit_for_bit() {
     let mut covered = 0;
     let mut integer_focal = 0;
+    let mut real_focal = 0;
     for (c, small) in (2..=9usize).flat_map(|c| [(c, false), (c, true)]) {
         // 4 175 pixels: a full unit and a second with a ragged tail of 15 pixels; or 7
         // pixels, units that are only a tail.
@@ -157,13 +159,16 @@ fn softmax_simd_paths_match_the_portable_path_bit_for_bit() {
                     .any(|g| desc.contains(&format!("SoftFocal {{ gamma: {g:?}")))
                 {
                     integer_focal += 1;
+                } else if desc.contains("SoftFocal {") {
+                    real_focal += 1;
                 }
             }
         }
     }
     assert!(
-        covered >= 260 && integer_focal >= 150,
-        "only {covered} softmax cases drawn, {integer_focal} focal with an integer γ"
+        covered >= 260 && integer_focal >= 150 && real_focal >= 50,
+        "only {covered} softmax cases drawn, {integer_focal} focal with an integer γ, \
+         {real_focal} with a real γ"
     );
 }
 

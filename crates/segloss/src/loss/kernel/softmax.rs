@@ -880,8 +880,7 @@ fn unit_simd<const NC: usize, const KIND: u8>(
 }
 
 /// Pass 1 by the explicit AVX-512 code ([`super::softmax_avx512`]) when it covers the call
-/// (class count 2 to 8, no pixel term, cross-entropy or focal with an integer `γ`, no
-/// per-pixel losses, a gradient as stored probabilities or, without the Dice-type sums, as
+/// (class count 2 to 8, any pixel term, no per-pixel losses, a gradient as stored probabilities or, without the Dice-type sums, as
 /// the pixel term's) and the CPU has AVX-512; `None` otherwise. Same results
 /// as [`unit_simd`].
 #[inline]
@@ -897,7 +896,6 @@ fn explicit_unit<const NC: usize, const KIND: u8>(
 ) -> Option<SoftmaxOut> {
     #[cfg(target_arch = "x86_64")]
     if NC >= 2
-        && KIND != 2
         && !map
         && (grads.is_none() || ctx.store_p || !ctx.want_sums)
         && super::avx512::available()
@@ -914,8 +912,7 @@ fn explicit_unit<const NC: usize, const KIND: u8>(
 }
 
 /// Pass 2 by the explicit AVX-512 code ([`super::softmax_avx512::from_p`]) when it covers
-/// the call (class count 2 to 8, no pixel term, cross-entropy or focal with an integer
-/// `γ`) and the CPU has AVX-512;
+/// the call (class count 2 to 8) and the CPU has AVX-512;
 /// returns whether it ran. Same results as [`from_p_simd`].
 #[inline]
 fn explicit_from_p<const NC: usize, const KIND: u8>(
@@ -927,7 +924,7 @@ fn explicit_from_p<const NC: usize, const KIND: u8>(
     coef: &[[f32; 2]],
 ) -> bool {
     #[cfg(target_arch = "x86_64")]
-    if NC >= 2 && KIND != 2 && super::avx512::available() {
+    if NC >= 2 && super::avx512::available() {
         // SAFETY: `available` found the target features of `from_p` on this CPU.
         unsafe { super::softmax_avx512::from_p::<NC, KIND>(ctx, cls_buf, s0, s1, grads, coef) };
         return true;
