@@ -151,6 +151,23 @@ fn int_powers(u: __m512, k: u32) -> (__m512, __m512) {
     (uk1, uk)
 }
 
+/// The focal factor `(1 − p_y)^γ` for a real `γ` as `softmax`'s kind 2 computes it, bit for
+/// bit: `exp(γ (ln max(v, f32::MIN_POSITIVE) − ln_z))` with `1 − p_y = v/Z` (pass 1: `v` the
+/// other classes' `Σ e`, `ln_z = ln Z`; pass 2: `v = u`, `ln_z = +0`), and 0 where `v = 0`
+/// for `γ > 0`. Subtracting `+0` changes no bit of the logarithm.
+#[inline]
+#[target_feature(enable = "avx512f,fma")]
+fn real_power(gamma: f32, v: __m512, ln_z: __m512) -> __m512 {
+    let lnu = _mm512_sub_ps(ln_normal(_mm512_max_ps(v, splat(f32::MIN_POSITIVE))), ln_z);
+    let mm = exp_neg(_mm512_mul_ps(splat(gamma), lnu));
+    if gamma > 0.0 {
+        let zero = _mm512_setzero_ps();
+        _mm512_mask_blend_ps(_mm512_cmp_ps_mask::<_CMP_EQ_OQ>(v, zero), mm, zero)
+    } else {
+        mm
+    }
+}
+
 /// `−ln p_y` of the focal term from the probabilities, as `softmax::from_p_body` computes
 /// it, bit for bit: `ln_1p(u/p_y)` when `p_y > ½`, `−ln max(p_y, f32::MIN_POSITIVE)`
 /// otherwise. The lane loops evaluate both `ln` and select; here the argument is selected
@@ -419,18 +436,7 @@ fn unit_with<
                     _mm512_sub_ps(lnz, xy),
                     ln_1p(zrest),
                 );
-                let lnu = _mm512_sub_ps(
-                    ln_normal(_mm512_max_ps(zrest, splat(f32::MIN_POSITIVE))),
-                    lnz,
-                );
-                let mut mm = exp_neg(_mm512_mul_ps(splat(t.gamma), lnu));
-                if t.gamma > 0.0 {
-                    mm = _mm512_mask_blend_ps(
-                        _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(zrest, zero),
-                        mm,
-                        zero,
-                    );
-                }
+                let mm = real_power(t.gamma, zrest, lnz);
                 let kk = _mm512_mul_ps(wy, vf);
                 let km = _mm512_mul_ps(kk, mm);
                 let lo = _mm512_mul_ps(km, nl);
@@ -671,15 +677,7 @@ fn from_p_with<const NC: usize, const KIND: u8, const SQ: bool>(
                 } else {
                     // `(1 − p_y)^γ = exp(γ ln u)`, 0 at `u = 0` for `γ > 0`; the ratio
                     // `p_y (−ln p_y)/u` is taken as 1 at `u = 0` and 0 at `p_y = 0`.
-                    let lnu = ln_normal(_mm512_max_ps(u, splat(f32::MIN_POSITIVE)));
-                    let mut mm = exp_neg(_mm512_mul_ps(splat(t.gamma), lnu));
-                    if t.gamma > 0.0 {
-                        mm = _mm512_mask_blend_ps(
-                            _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(u, zero),
-                            mm,
-                            zero,
-                        );
-                    }
+                    let mm = real_power(t.gamma, u, zero);
                     let ratio = _mm512_mask_blend_ps(
                         _mm512_cmp_ps_mask::<_CMP_GT_OQ>(u, zero),
                         splat(1.0),
