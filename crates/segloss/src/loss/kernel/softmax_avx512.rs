@@ -151,6 +151,42 @@ fn int_powers(u: __m512, k: u32) -> (__m512, __m512) {
     (uk1, uk)
 }
 
+/// `cw_c = −scale·(ε/C)·w_c` per class for cross-entropy's smoothing term, and the same
+/// product times 0 for the other kinds (the portable code's factor, sign of zero included).
+fn smoothing_weights<const NC: usize, const KIND: u8>(t: &super::softmax::Terms) -> [f32; NC] {
+    let ce = if KIND == 1 { 1.0f32 } else { 0.0 };
+    std::array::from_fn(|c| -t.scale * t.k_eps * t.wts[c] * ce)
+}
+
+/// The pixel term's gradient for one class, `pa·p_c + (pb·[c = y] + vf·cw_c)`, in the
+/// portable order (`softmax::grad_block`).
+#[inline]
+#[target_feature(enable = "avx512f,fma")]
+fn pixel_grad(pa: __m512, pb: __m512, p: __m512, hitf: __m512, vf: __m512, cw: f32) -> __m512 {
+    _mm512_fmadd_ps(
+        pa,
+        p,
+        _mm512_fmadd_ps(pb, hitf, _mm512_mul_ps(vf, splat(cw))),
+    )
+}
+
+/// The integer-`γ` focal factor `f = k_y ((γ p_y (−ln p_y))·u^{γ−1} + u^γ)` of the pixel
+/// gradient, `(1 − p_y)^γ (1 + γ p_y (−ln p_y)/(1 − p_y))` without the division, as both
+/// portable passes compute it.
+#[inline]
+#[target_feature(enable = "avx512f,fma")]
+fn int_focal_factor(
+    kk: __m512,
+    kint: u32,
+    py: __m512,
+    nl: __m512,
+    uk1: __m512,
+    um: __m512,
+) -> __m512 {
+    let kpn = _mm512_mul_ps(_mm512_mul_ps(splat(kint as f32), py), nl);
+    _mm512_mul_ps(kk, _mm512_fmadd_ps(kpn, uk1, um))
+}
+
 /// The focal factor `(1 − p_y)^γ` for a real `γ` as `softmax`'s kind 2 computes it, bit for
 /// bit: `exp(γ (ln max(v, f32::MIN_POSITIVE) − ln_z))` with `1 − p_y = v/Z` (pass 1: `v` the
 /// other classes' `Σ e`, `ln_z = ln Z`; pass 2: `v = u`, `ln_z = +0`), and 0 where `v = 0`
@@ -330,9 +366,7 @@ fn unit_with<
     wts.copy_from_slice(&t.wts[..NC]);
     let keep = 1.0 - t.ce_eps;
     let scale = t.scale;
-    // `cw_c = −scale·(ε/C)·w_c` for cross-entropy, `−scale·(ε/C)·w_c·0` otherwise.
-    let ce = if KIND == 1 { 1.0f32 } else { 0.0 };
-    let cw: [f32; NC] = std::array::from_fn(|c| -scale * t.k_eps * wts[c] * ce);
+    let cw = smoothing_weights::<NC, KIND>(&t);
     let mut out = SoftmaxOut::default();
     let mut sums = vec![[0f64; 3]; if SUMS { NC } else { 0 }];
     let zero = _mm512_setzero_ps();
@@ -467,10 +501,8 @@ fn unit_with<
                 acc_loss = _mm512_add_ps(acc_loss, lo);
                 acc_w = _mm512_add_ps(acc_w, wy);
                 if PIXG {
-                    // `(1 − p_y)^γ (1 + γ p_y (−ln p_y)/(1 − p_y))` without the division.
                     let py = _mm512_mul_ps(ey, inv);
-                    let kpn = _mm512_mul_ps(_mm512_mul_ps(splat(t.kint as f32), py), nl);
-                    let f = _mm512_mul_ps(kk, _mm512_fmadd_ps(kpn, uk1, um));
+                    let f = int_focal_factor(kk, t.kint, py, nl, uk1, um);
                     pa = _mm512_mul_ps(splat(scale), f);
                     pb = _mm512_mul_ps(splat(-scale), f);
                 }
@@ -505,11 +537,7 @@ fn unit_with<
                 for (c, (g, p)) in gp.iter().zip(&e).enumerate() {
                     let v = if PIXG {
                         let hitf = _mm512_maskz_mov_ps(hits[c], splat(1.0));
-                        _mm512_fmadd_ps(
-                            pa,
-                            *p,
-                            _mm512_fmadd_ps(pb, hitf, _mm512_mul_ps(vf, splat(cw[c]))),
-                        )
+                        pixel_grad(pa, pb, *p, hitf, vf, cw[c])
                     } else {
                         *p
                     };
@@ -614,10 +642,9 @@ fn from_p_with<const NC: usize, const KIND: u8, const SQ: bool>(
     let gp: [*mut f32; NC] = std::array::from_fn(|c| grads[c].as_mut_ptr());
     let t = super::softmax::Terms::of(ctx, NC);
     let (ce_eps, scale, k_eps) = (t.ce_eps, t.scale, t.k_eps);
-    let ce = if KIND == 1 { 1.0f32 } else { 0.0 };
-    // Per class: the label's weight, `cw_c = −scale·(ε/C)·w_c` (cross-entropy), `A_c`, `B_c`.
+    // Per class: the label's weight, `cw_c = −scale·(ε/C)·w_c` (cross-entropy).
     let wts: [f32; NC] = std::array::from_fn(|c| t.wts[c]);
-    let cw: [f32; NC] = std::array::from_fn(|c| -scale * k_eps * wts[c] * ce);
+    let cw = smoothing_weights::<NC, KIND>(&t);
     let zero = _mm512_setzero_ps();
     let one = splat(1.0);
 
@@ -642,9 +669,11 @@ fn from_p_with<const NC: usize, const KIND: u8, const SQ: bool>(
             let valid = _mm512_cmpge_epi32_mask(cls, _mm512_setzero_si512());
             let vf = _mm512_maskz_mov_ps(valid, one);
             let mut hitf = [zero; NC];
+            let mut hits = [0 as __mmask16; NC];
             let mut wy = zero;
-            for (c, h) in hitf.iter_mut().enumerate() {
+            for (c, (h, hm)) in hitf.iter_mut().zip(&mut hits).enumerate() {
                 let hit = _mm512_cmpeq_epi32_mask(cls, _mm512_set1_epi32(c as i32));
+                *hm = hit;
                 *h = _mm512_maskz_mov_ps(hit, one);
                 if KIND != 0 {
                     wy = _mm512_mask_add_ps(wy, hit, wy, splat(wts[c]));
@@ -662,8 +691,7 @@ fn from_p_with<const NC: usize, const KIND: u8, const SQ: bool>(
             if KIND >= 2 {
                 // `u = 1 − p_y` as the sum of the other classes' `p` (no cancellation).
                 let (mut py, mut u) = (zero, zero);
-                for (c, pc) in p.iter().enumerate() {
-                    let hit = _mm512_cmpeq_epi32_mask(cls, _mm512_set1_epi32(c as i32));
+                for (pc, &hit) in p.iter().zip(&hits) {
                     py = _mm512_mask_add_ps(py, hit, py, *pc);
                     u = _mm512_mask_add_ps(u, !hit, u, *pc);
                 }
@@ -671,9 +699,7 @@ fn from_p_with<const NC: usize, const KIND: u8, const SQ: bool>(
                 let kk = _mm512_mul_ps(wy, vf);
                 let f = if KIND == 3 {
                     let (uk1, um) = int_powers(u, t.kint);
-                    // `(1 − p_y)^γ (1 + γ p_y (−ln p_y)/(1 − p_y))` without the division.
-                    let kpn = _mm512_mul_ps(_mm512_mul_ps(splat(t.kint as f32), py), nl);
-                    _mm512_mul_ps(kk, _mm512_fmadd_ps(kpn, uk1, um))
+                    int_focal_factor(kk, t.kint, py, nl, uk1, um)
                 } else {
                     // `(1 − p_y)^γ = exp(γ ln u)`, 0 at `u = 0` for `γ > 0`; the ratio
                     // `p_y (−ln p_y)/u` is taken as 1 at `u = 0` and 0 at `p_y = 0`.
@@ -707,11 +733,7 @@ fn from_p_with<const NC: usize, const KIND: u8, const SQ: bool>(
             }
             for c in 0..NC {
                 let pix = if KIND != 0 {
-                    _mm512_fmadd_ps(
-                        pa,
-                        p[c],
-                        _mm512_fmadd_ps(pb, hitf[c], _mm512_mul_ps(vf, splat(cw[c]))),
-                    )
+                    pixel_grad(pa, pb, p[c], hitf[c], vf, cw[c])
                 } else {
                     zero
                 };
