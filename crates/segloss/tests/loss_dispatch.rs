@@ -175,32 +175,45 @@ fn softmax_simd_paths_match_the_portable_path_bit_for_bit() {
     );
 }
 
-/// The SIMD path gives the portable path's sigmoid focal and Dice+focal results bit for
-/// bit, loss and gradient, with random options (focal `γ` integer or not, `α`, class
-/// weights, soft targets, reductions, squared denominators, per-image or batch sums, one or
-/// several channels). On an AVX-512 CPU this holds the explicit AVX-512 kernels of the
-/// integer focal term (`kernel/sigmoid_avx512.rs`: the focal loss alone, pass 1, pass 2,
-/// and one image's pass 1 beside the previous one's pass 2) to the portable code they
-/// replace, with and without a gradient. The shapes give rows that are only a tail (7),
-/// full fold groups with a ragged tail (4 175), and rows of two units (32 768 + 232) whose
-/// pass 2 runs beside a unit of the other length.
+/// The SIMD path gives the portable path's sigmoid results bit for bit, loss and gradient,
+/// for every family with a sigmoid form, with random options (focal `γ` integer or not, `α`,
+/// class weights, `pos_weight` one or per channel, label smoothing, soft targets,
+/// reductions, squared denominators, per-image or batch sums, one or several channels). On
+/// an AVX-512 CPU this holds the explicit AVX-512 kernels (`kernel/sigmoid_avx512.rs`: the
+/// pixel loss alone, pass 1, pass 2, and one image's pass 1 beside the previous one's pass
+/// 2; for the integer focal term, BCE and no term) to the portable code they replace, with
+/// and without a gradient. The shapes give rows that are only a tail (7), full fold groups
+/// with a ragged tail (4 175), and rows of two units (32 768 + 232) whose pass 2 runs beside
+/// a unit of the other length (and of another channel).
 #[test]
-fn sigmoid_focal_simd_paths_match_the_portable_path_bit_for_bit() {
+fn sigmoid_simd_paths_match_the_portable_path_bit_for_bit() {
+    const SIGMOID: [Family; 7] = [
+        Family::DiceFocal,
+        Family::Focal,
+        Family::DiceCe,
+        Family::Bce,
+        Family::Dice,
+        Family::Tversky,
+        Family::Gdl,
+    ];
     let mut covered = 0;
     let mut integer = 0;
+    // Draws of BCE alone, of Dice+BCE with one `pos_weight` per channel on several
+    // channels, and of the pure Dice-type families.
+    let (mut bce, mut dice_bce_pw, mut plain) = (0, 0, 0);
     let shapes: [(&[usize], u64); 6] = [
-        (&[3, 1, 7], 8),
-        (&[3, 2, 7], 8),
-        (&[2, 1, 5, 835], 16),
-        (&[3, 3, 5, 835], 16),
-        (&[3, 1, 33_000], 6),
-        (&[2, 2, 33_000], 6),
+        (&[3, 1, 7], 28),
+        (&[3, 2, 7], 28),
+        (&[2, 1, 5, 835], 42),
+        (&[3, 3, 5, 835], 42),
+        (&[3, 1, 33_000], 21),
+        (&[2, 2, 33_000], 21),
     ];
     for (si, &(dims, draws)) in shapes.iter().enumerate() {
         let shape = Shape::new(dims).unwrap();
         let c = dims[1];
         for a in 0..draws {
-            let family = [Family::DiceFocal, Family::Focal][a as usize % 2];
+            let family = SIGMOID[a as usize % SIGMOID.len()];
             let mut rng = Rng(310_000 + 1000 * si as u64 + a);
             let (loss, reference, act, ignore) = random_loss(&mut rng, family, c);
             if !matches!(act, Act::Sigmoid) {
@@ -222,14 +235,23 @@ fn sigmoid_focal_simd_paths_match_the_portable_path_bit_for_bit() {
                 assert_same_bits(&case, (v_simd, &g_simd), (v_port, &g_port));
             }
             covered += 1;
-            if integer_gamma(&format!("{reference:?}"), "") {
-                integer += 1;
+            let desc = format!("{reference:?}");
+            match family {
+                Family::Focal | Family::DiceFocal => {
+                    integer += usize::from(integer_gamma(&desc, ""))
+                }
+                Family::Bce => bce += 1,
+                Family::DiceCe => {
+                    dice_bce_pw += usize::from(c > 1 && !desc.contains("pw: [2.0]"));
+                }
+                _ => plain += 1,
             }
         }
     }
     assert!(
-        covered >= 30 && integer >= 18,
-        "only {covered} cases drawn, {integer} with an integer γ"
+        covered >= 100 && integer >= 18 && bce >= 20 && dice_bce_pw >= 5 && plain >= 40,
+        "only {covered} cases drawn: {integer} focal with an integer γ, {bce} BCE, \
+         {dice_bce_pw} Dice+BCE with per-channel weights, {plain} without a pixel term"
     );
 }
 

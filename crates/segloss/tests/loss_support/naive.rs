@@ -541,13 +541,20 @@ pub fn random_loss(
                 }
                 let pref = if a == Act::Sigmoid {
                     let ls = if rng.below(2) == 0 { 0.0 } else { 0.1f32 };
-                    cfg = cfg.with_bce(
-                        BceConfig::new()
-                            .with_pos_weight(2.0)
-                            .with_label_smoothing(ls),
-                    );
+                    let mut bce = BceConfig::new().with_label_smoothing(ls);
+                    // One `pos_weight`, or one per channel (the image-by-image passes then
+                    // pair units of different channels).
+                    let pw = if rng.below(2) == 0 {
+                        bce = bce.with_pos_weight(2.0);
+                        vec![2.0]
+                    } else {
+                        let w = weights(rng, classes);
+                        bce = bce.with_class_pos_weights(w.clone());
+                        w.iter().map(|&v| v as f64).collect()
+                    };
+                    cfg = cfg.with_bce(bce);
                     RefLoss::Bce {
-                        pw: vec![2.0],
+                        pw,
                         ls: ls as f64,
                         sum: false,
                     }

@@ -77,10 +77,9 @@ pub(crate) trait SigmoidTerm: Sync {
     fn row(&self, c: usize) -> Self::Row;
     /// `(loss, ∂loss/∂x, σ(x), σ(-x))` for one element.
     fn eval(row: Self::Row, x: f32, t: f32) -> (f32, f32, f32, f32);
-    /// `Some((K, α₊, α₋))` for the integer focal term with `γ = K ≤ 4`, whose Dice-type
-    /// passes also exist in explicit AVX-512 (`sigmoid_avx512`); `None` for the others.
+    /// The term's form in the explicit AVX-512 passes (`sigmoid_avx512`), where it has one.
     #[inline(always)]
-    fn int_focal(_row: Self::Row) -> Option<(u32, f32, f32)> {
+    fn explicit_form(_row: Self::Row) -> Option<Explicit> {
         None
     }
     /// `(σ(x), σ(x)·σ(-x))`, with `σ(±x)` bit for bit as [`SigmoidTerm::eval`] returns them,
@@ -130,12 +129,27 @@ fn suspect(loss: f64, margins: &[f32; LANES]) -> bool {
     !loss.is_finite() || margins.iter().any(|&m| m < 0.0)
 }
 
+/// A term with passes in explicit AVX-512 (`sigmoid_avx512`), and its parameters.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Explicit {
+    /// `Focal<FocalInt<K>>` with `K ≤ 4`: `(K, α₊, α₋)`.
+    Focal(u32, f32, f32),
+    /// [`BceTerm`]: `(pos_weight, smoothing)`.
+    Bce(f32, f32),
+    /// [`NoTerm`].
+    Plain,
+}
+
 /// No pixel term (pure Dice-type losses).
 pub(crate) struct NoTerm;
 
 impl SigmoidTerm for NoTerm {
     type Row = ();
     fn row(&self, _c: usize) {}
+    #[inline(always)]
+    fn explicit_form(_row: ()) -> Option<Explicit> {
+        Some(Explicit::Plain)
+    }
     #[inline(always)]
     fn eval(_row: (), x: f32, _t: f32) -> (f32, f32, f32, f32) {
         let (a, b, ..) = parts(x);
@@ -164,6 +178,10 @@ impl SigmoidTerm for BceTerm {
             self.pos_weight[c]
         };
         (pw, self.smoothing)
+    }
+    #[inline(always)]
+    fn explicit_form((pw, ls): (f32, f32)) -> Option<Explicit> {
+        Some(Explicit::Bce(pw, ls))
     }
     #[inline(always)]
     fn eval((pw, ls): (f32, f32), x: f32, t: f32) -> (f32, f32, f32, f32) {
@@ -326,8 +344,8 @@ impl<const K: u32> SigmoidTerm for Focal<FocalInt<K>> {
         self.0.row_of(c)
     }
     #[inline(always)]
-    fn int_focal((_gamma, ap, an): Self::Row) -> Option<(u32, f32, f32)> {
-        (K <= 4).then_some((K, ap, an))
+    fn explicit_form((_gamma, ap, an): Self::Row) -> Option<Explicit> {
+        (K <= 4).then_some(Explicit::Focal(K, ap, an))
     }
     /// With an integer `γ = K`, `q^K` is a product, finite for every `q ≥ 0`, and the
     /// gradient's `q^γ·σσ/q` is `q^{K−1}·σσ`: no `ln q`, no `exp`, and no division by `q`,
@@ -764,12 +782,12 @@ entry!(
     ) -> ([f64; 4], bool)
 );
 
-/// `T::int_focal(row)` when the explicit AVX-512 passes (`sigmoid_avx512`) run it: the SIMD
-/// path is on and the CPU has AVX-512.
+/// `T::explicit_form(row)` when the explicit AVX-512 passes (`sigmoid_avx512`) run it: the
+/// SIMD path is on and the CPU has AVX-512.
 #[inline(always)]
-fn explicit<T: SigmoidTerm>(row: T::Row) -> Option<(u32, f32, f32)> {
+fn explicit<T: SigmoidTerm>(row: T::Row) -> Option<Explicit> {
     #[cfg(target_arch = "x86_64")]
-    if let Some(f) = T::int_focal(row)
+    if let Some(f) = T::explicit_form(row)
         && super::simd_enabled()
         && super::avx512::available()
     {
@@ -779,18 +797,21 @@ fn explicit<T: SigmoidTerm>(row: T::Row) -> Option<(u32, f32, f32)> {
     None
 }
 
-/// Calls `sigmoid_avx512::$f::<K>(args)` with the const `K` equal to the run-time `$k`
-/// (`0..=4`, see [`SigmoidTerm::int_focal`]).
+/// Calls `sigmoid_avx512::$f(term, args)` with `term` the explicit form `$e` (for the focal
+/// term, `K` in `0..=4`, see [`SigmoidTerm::explicit_form`]).
 #[cfg(target_arch = "x86_64")]
-macro_rules! by_k {
-    ($f:ident, $k:expr, ($($arg:expr),* $(,)?)) => {{
-        use super::sigmoid_avx512::$f;
-        match $k {
-            0 => $f::<0>($($arg),*),
-            1 => $f::<1>($($arg),*),
-            2 => $f::<2>($($arg),*),
-            3 => $f::<3>($($arg),*),
-            _ => $f::<4>($($arg),*),
+macro_rules! by_term {
+    ($f:ident, $e:expr, ($($arg:expr),* $(,)?)) => {{
+        use super::sigmoid_avx512::{$f, Bce, IntFocal, Plain, Term};
+        let e: Explicit = $e;
+        match e {
+            Explicit::Focal(0, ..) => $f(IntFocal::<0>::of(e), $($arg),*),
+            Explicit::Focal(1, ..) => $f(IntFocal::<1>::of(e), $($arg),*),
+            Explicit::Focal(2, ..) => $f(IntFocal::<2>::of(e), $($arg),*),
+            Explicit::Focal(3, ..) => $f(IntFocal::<3>::of(e), $($arg),*),
+            Explicit::Focal(..) => $f(IntFocal::<4>::of(e), $($arg),*),
+            Explicit::Bce(..) => $f(Bce::of(e), $($arg),*),
+            Explicit::Plain => $f(Plain, $($arg),*),
         }
     }};
 }
@@ -804,16 +825,16 @@ pub(crate) fn pixel_unit<T: SigmoidTerm>(
     scale: f32,
 ) -> (f64, bool) {
     #[cfg(target_arch = "x86_64")]
-    if let Some((k, ap, an)) = explicit::<T>(row) {
+    if let Some(e) = explicit::<T>(row) {
         // SAFETY: `explicit` found AVX-512F and FMA on this CPU.
-        return unsafe { by_k!(pixel, k, ((ap, an), x, t, g, scale)) };
+        return unsafe { by_term!(pixel, e, (x, t, g, scale)) };
     }
     pixel_unit_lanes::<T>(row, x, t, g, scale)
 }
 
 /// Pass 1 of a Dice-type loss ([`pass1_unit_body`]): by the explicit AVX-512 code for the
-/// integer focal term where [`explicit`] allows, by [`pass1_unit_lanes`] otherwise (the same
-/// bits).
+/// terms of [`Explicit`] where [`explicit`] allows, by [`pass1_unit_lanes`] otherwise (the
+/// same bits).
 pub(crate) fn pass1_unit<T: SigmoidTerm>(
     row: T::Row,
     x: &[f32],
@@ -823,9 +844,9 @@ pub(crate) fn pass1_unit<T: SigmoidTerm>(
     squared: bool,
 ) -> ([f64; 4], bool) {
     #[cfg(target_arch = "x86_64")]
-    if let Some((k, ap, an)) = explicit::<T>(row) {
+    if let Some(e) = explicit::<T>(row) {
         // SAFETY: `explicit` found AVX-512F and FMA on this CPU.
-        return unsafe { by_k!(pass12, k, ((ap, an), x, t, g, scale, squared, None)) };
+        return unsafe { by_term!(pass12, e, (x, t, g, scale, squared, None)) };
     }
     pass1_unit_lanes::<T>(row, x, t, g, scale, squared)
 }
@@ -841,9 +862,9 @@ pub(crate) fn pass2_unit<T: SigmoidTerm>(
     squared: bool,
 ) {
     #[cfg(target_arch = "x86_64")]
-    if explicit::<T>(row).is_some() {
+    if let Some(e) = explicit::<T>(row) {
         // SAFETY: `explicit` found AVX-512F and FMA on this CPU.
-        unsafe { super::sigmoid_avx512::pass2(x, t, g, coef, squared) };
+        unsafe { by_term!(pass2, e, (x, t, g, scale, coef, squared)) };
         return;
     }
     pass2_unit_lanes::<T>(row, x, t, g, scale, coef, squared)
@@ -861,15 +882,18 @@ pub(crate) fn pass12_unit<T: SigmoidTerm>(
     other: Pass2Unit<'_, T::Row>,
 ) -> ([f64; 4], bool) {
     #[cfg(target_arch = "x86_64")]
-    if let Some((k, ap, an)) = explicit::<T>(row) {
+    if let Some(e) = explicit::<T>(row)
+        && let Some(form) = T::explicit_form(other.row)
+    {
         let o = super::sigmoid_avx512::Other {
+            form,
             x: other.x,
             t: other.t,
             g: other.g,
             coef: other.coef,
         };
         // SAFETY: `explicit` found AVX-512F and FMA on this CPU.
-        return unsafe { by_k!(pass12, k, ((ap, an), x, t, g, scale, squared, Some(o))) };
+        return unsafe { by_term!(pass12, e, (x, t, g, scale, squared, Some(o))) };
     }
     pass12_unit_lanes::<T>(row, x, t, g, scale, squared, other)
 }

@@ -1,15 +1,16 @@
-//! The binary focal loss with an integer `γ ≤ 4` and its Dice-type passes in explicit
-//! AVX-512: the focal loss alone ([`pixel`]), pass 1 ([`pass12`] without a second unit),
-//! pass 2 ([`pass2`]), and one image's pass 1 beside the previous image's pass 2
-//! ([`pass12`]), the hot loop of binary Dice+focal.
+//! The binary sigmoid passes in explicit AVX-512, for the pixel terms of [`Term`]: the
+//! focal loss with an integer `γ ≤ 4` ([`IntFocal`]), BCE ([`Bce`]) and none ([`Plain`], the
+//! pure Dice-type losses). The pixel loss alone ([`pixel`]), pass 1 ([`pass12`] without a
+//! second unit), pass 2 ([`pass2`]), and one image's pass 1 beside the previous image's
+//! pass 2 ([`pass12`]), the hot loop of the sigmoid Dice-type losses.
 //!
 //! Each computes bit for bit what `sigmoid::pixel_unit_body`, `pass1_unit_body`,
-//! `pass2_unit_body` and `pass12_unit_body` compute for `Focal<FocalInt<K>>` (the portable
-//! path checks it: `tests/loss_dispatch.rs`), operation by operation, with these
-//! differences of form only:
+//! `pass2_unit_body` and `pass12_unit_body` compute for the matching `SigmoidTerm`
+//! (`Focal<FocalInt<K>>`, `BceTerm`, `NoTerm`; the portable path checks it:
+//! `tests/loss_dispatch.rs`), operation by operation, with these differences of form only:
 //! - the `2^n` scaling of `e^{-|x|}` is one `vscalefps`, which rounds `y·2^n` once, as the
 //!   exact exponent-field product and the final rounding product of `math::exp_minus` do
-//!   (two vector operations fewer per exponential, and a Dice+focal element has two);
+//!   (two vector operations fewer per exponential, and a Dice-type element has two);
 //! - the full blocks run with unchecked loads and stores (the lengths are asserted once per
 //!   call), and the tail block once, masked: masked sums and a masked minimum leave the
 //!   padding lanes as the portable code leaves its untouched lanes.
@@ -23,6 +24,7 @@
 //! and median call): Dice+focal 1.11×/1.14×, focal 1.02×/1.02× (it waits on memory).
 
 use super::avx512::{exp_reduced_scaled, fold_vec, load_ps, splat, store_ps};
+use super::sigmoid::Explicit;
 use super::{FOLD, LANES, prefetch};
 use crate::math::{EXP_LO, LN_1P_UNIT_POLY, LN2_HI, LN2_LO, LOG2_E, ROUND_MAGIC_NEG};
 use std::arch::x86_64::*;
@@ -72,38 +74,174 @@ fn sigmoid_pair(x: __m512) -> (__m512, __m512, __m512, __m512, __mmask16) {
     )
 }
 
-/// `Focal<FocalInt<K>>::eval`, bit for bit: `(loss, ∂loss/∂x, σ(x))`.
-#[inline]
-#[target_feature(enable = "avx512f,fma")]
-fn focal_int<const K: u32>(da: __m512, an: __m512, x: __m512, t: __m512) -> [__m512; 3] {
-    let (a, b, e, _, pos) = sigmoid_pair(x);
-    let l = ln_1p_unit(e);
-    let omt = _mm512_sub_ps(splat(1.0), t);
-    let bce = _mm512_fmadd_ps(_mm512_abs_ps(x), _mm512_mask_blend_ps(pos, t, omt), l);
-    let tb = _mm512_mul_ps(t, b);
-    let q = _mm512_fmadd_ps(omt, a, tb);
-    let d = _mm512_fmsub_ps(omt, a, tb);
-    let at = _mm512_fmadd_ps(t, da, an);
-    // `w = α_t·q^{K−1}`, the products in the portable order (`1·q` is `q` exactly).
-    let mut w = at;
-    if K >= 2 {
-        let mut qk1 = q;
-        let mut k = 2;
-        while k < K {
-            qk1 = _mm512_mul_ps(qk1, q);
-            k += 1;
+/// A pixel term of the explicit passes: the vector form of one `sigmoid::SigmoidTerm`.
+pub(super) trait Term: Copy {
+    /// `SigmoidTerm::STORE_GRAD`: pass 1 writes the term's gradient, and pass 2 adds to it.
+    const STORE: bool;
+    /// `SigmoidTerm::LOSS_FLAGS_BAD`: without it the loss sum also gets `x·0 + t·0`.
+    const FLAGS_BAD: bool;
+
+    /// The term of `form`, which is this term's variant of [`Explicit`] (the caller matched
+    /// on it, or took it from the same `SigmoidTerm`).
+    fn of(form: Explicit) -> Self;
+
+    /// `SigmoidTerm::eval`, bit for bit: `(loss, ∂loss/∂x, σ(x))`.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F and FMA.
+    unsafe fn eval(self, x: __m512, t: __m512) -> [__m512; 3];
+
+    /// `∂loss/∂x` of `SigmoidTerm::eval` from `σ(x)` and `σ(−x)` (`a`, `b`), for pass 2 of a
+    /// term that did not store it.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F and FMA.
+    unsafe fn grad(self, x: __m512, t: __m512, a: __m512, b: __m512) -> __m512;
+}
+
+/// `Focal<FocalInt<K>>`: `α_t q^K BCE`, with `α₊ − α₋` and `α₋`.
+#[derive(Clone, Copy)]
+pub(super) struct IntFocal<const K: u32> {
+    da: f32,
+    an: f32,
+}
+
+impl<const K: u32> Term for IntFocal<K> {
+    const STORE: bool = true;
+    const FLAGS_BAD: bool = true;
+
+    fn of(form: Explicit) -> Self {
+        let Explicit::Focal(_, ap, an) = form else {
+            unreachable!("an integer focal term's form is `Explicit::Focal`")
+        };
+        Self { da: ap - an, an }
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx512f,fma")]
+    unsafe fn eval(self, x: __m512, t: __m512) -> [__m512; 3] {
+        let (a, b, e, _, pos) = sigmoid_pair(x);
+        let l = ln_1p_unit(e);
+        let omt = _mm512_sub_ps(splat(1.0), t);
+        let bce = _mm512_fmadd_ps(_mm512_abs_ps(x), _mm512_mask_blend_ps(pos, t, omt), l);
+        let tb = _mm512_mul_ps(t, b);
+        let q = _mm512_fmadd_ps(omt, a, tb);
+        let d = _mm512_fmsub_ps(omt, a, tb);
+        let at = _mm512_fmadd_ps(t, splat(self.da), splat(self.an));
+        // `w = α_t·q^{K−1}`, the products in the portable order (`1·q` is `q` exactly).
+        let mut w = at;
+        if K >= 2 {
+            let mut qk1 = q;
+            let mut k = 2;
+            while k < K {
+                qk1 = _mm512_mul_ps(qk1, q);
+                k += 1;
+            }
+            w = _mm512_mul_ps(at, qk1);
         }
-        w = _mm512_mul_ps(at, qk1);
+        if K == 0 {
+            return [_mm512_mul_ps(w, bce), _mm512_mul_ps(w, d), a];
+        }
+        let loss = _mm512_mul_ps(_mm512_mul_ps(w, q), bce);
+        let kf = K as f32;
+        let c = _mm512_fmadd_ps(t, splat(-2.0 * kf), splat(kf));
+        let s = _mm512_mul_ps(_mm512_mul_ps(a, b), bce);
+        let grad = _mm512_mul_ps(w, _mm512_fmadd_ps(q, d, _mm512_mul_ps(c, s)));
+        [loss, grad, a]
     }
-    if K == 0 {
-        return [_mm512_mul_ps(w, bce), _mm512_mul_ps(w, d), a];
+
+    #[inline]
+    #[target_feature(enable = "avx512f,fma")]
+    unsafe fn grad(self, _x: __m512, _t: __m512, _a: __m512, _b: __m512) -> __m512 {
+        // Never called: pass 2 reads the gradient pass 1 stored.
+        _mm512_setzero_ps()
     }
-    let loss = _mm512_mul_ps(_mm512_mul_ps(w, q), bce);
-    let kf = K as f32;
-    let c = _mm512_fmadd_ps(t, splat(-2.0 * kf), splat(kf));
-    let s = _mm512_mul_ps(_mm512_mul_ps(a, b), bce);
-    let grad = _mm512_mul_ps(w, _mm512_fmadd_ps(q, d, _mm512_mul_ps(c, s)));
-    [loss, grad, a]
+}
+
+/// `BceTerm`: `pw·t·softplus(−x) + (1 − t)·softplus(x)` with the smoothed target
+/// `t(1 − ε) + ε/2`.
+#[derive(Clone, Copy)]
+pub(super) struct Bce {
+    /// `pos_weight`.
+    pw: f32,
+    /// The smoothing `ε`.
+    ls: f32,
+}
+
+impl Bce {
+    /// `(pw·t', 1 − t')` of the smoothed target `t' = t(1 − ε) + ε/2`, as `BceTerm::eval`
+    /// rounds them (`1 − ε` and `ε/2` in `f32` first).
+    #[inline]
+    #[target_feature(enable = "avx512f,fma")]
+    fn weights(self, t: __m512) -> (__m512, __m512) {
+        let t = _mm512_fmadd_ps(t, splat(1.0 - self.ls), splat(0.5 * self.ls));
+        (
+            _mm512_mul_ps(splat(self.pw), t),
+            _mm512_sub_ps(splat(1.0), t),
+        )
+    }
+}
+
+impl Term for Bce {
+    const STORE: bool = false;
+    const FLAGS_BAD: bool = true;
+
+    fn of(form: Explicit) -> Self {
+        let Explicit::Bce(pw, ls) = form else {
+            unreachable!("BCE's form is `Explicit::Bce`")
+        };
+        Self { pw, ls }
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx512f,fma")]
+    unsafe fn eval(self, x: __m512, t: __m512) -> [__m512; 3] {
+        let (a, b, e, _, pos) = sigmoid_pair(x);
+        let l = ln_1p_unit(e);
+        let (pt, omt) = self.weights(t);
+        let side = _mm512_mask_blend_ps(pos, pt, omt);
+        let loss = _mm512_fmadd_ps(
+            _mm512_abs_ps(x),
+            side,
+            _mm512_mul_ps(l, _mm512_add_ps(pt, omt)),
+        );
+        // SAFETY: this function's own target features.
+        [loss, unsafe { self.grad(x, t, a, b) }, a]
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx512f,fma")]
+    unsafe fn grad(self, _x: __m512, t: __m512, a: __m512, b: __m512) -> __m512 {
+        let (pt, omt) = self.weights(t);
+        // `(−pt)·b + omt·a` rounded once: `fnmadd` negates the exact product.
+        _mm512_fnmadd_ps(pt, b, _mm512_mul_ps(omt, a))
+    }
+}
+
+/// `NoTerm`: no pixel term (the pure Dice-type losses): loss and gradient 0.
+#[derive(Clone, Copy)]
+pub(super) struct Plain;
+
+impl Term for Plain {
+    const STORE: bool = false;
+    const FLAGS_BAD: bool = false;
+
+    fn of(_form: Explicit) -> Self {
+        Self
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx512f,fma")]
+    unsafe fn eval(self, x: __m512, _t: __m512) -> [__m512; 3] {
+        let (a, ..) = sigmoid_pair(x);
+        [_mm512_setzero_ps(), _mm512_setzero_ps(), a]
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx512f,fma")]
+    unsafe fn grad(self, _x: __m512, _t: __m512, _a: __m512, _b: __m512) -> __m512 {
+        _mm512_setzero_ps()
+    }
 }
 
 /// The running state of pass 1: the lanes of `[Σ loss, Σ p t, Σ p (or p²), Σ t (or t²)]`
@@ -121,9 +259,10 @@ struct Pass1 {
 #[inline]
 #[target_feature(enable = "avx512f,fma")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn pass1_block<const K: u32, const WRITE: bool, const SQ: bool, const SUMS: bool>(
+unsafe fn pass1_block<E: Term, const WRITE: bool, const SQ: bool, const SUMS: bool>(
     st: &mut Pass1,
-    [da, an, scale]: [__m512; 3],
+    term: E,
+    scale: __m512,
     x: *const f32,
     t: *const f32,
     g: *mut f32,
@@ -132,7 +271,15 @@ unsafe fn pass1_block<const K: u32, const WRITE: bool, const SQ: bool, const SUM
 ) {
     // SAFETY: the caller's contract.
     let (xv, tv) = unsafe { (load_ps(x.add(i), live), load_ps(t.add(i), live)) };
-    let [lo, d, p] = focal_int::<K>(da, an, xv, tv);
+    // SAFETY: this function's own target features.
+    let [lo, d, p] = unsafe { term.eval(xv, tv) };
+    let lo = if E::FLAGS_BAD {
+        lo
+    } else {
+        // `sigmoid::flagged`: NaN for a non-finite logit or a NaN target.
+        let z = _mm512_setzero_ps();
+        _mm512_fmadd_ps(xv, z, _mm512_fmadd_ps(tv, z, lo))
+    };
     if WRITE {
         if live == !0 {
             super::prefetch_w(g, i);
@@ -187,15 +334,17 @@ unsafe fn pass1_block<const K: u32, const WRITE: bool, const SQ: bool, const SUM
     }
 }
 
-/// One block of pass 2 (`sigmoid::pass2_step` for a term that stored its gradient) on the
-/// lanes of `live`, at element `i`: `g += (A t + B·(1 or 2p))·σ(|x|)σ(−|x|)`.
+/// One block of pass 2 (`sigmoid::pass2_step`) on the lanes of `live`, at element `i`:
+/// `g = G + (A t + B·(1 or 2p))·σ(|x|)σ(−|x|)`, where `G` is the gradient pass 1 stored
+/// (`E::STORE`) or `scale·∂pix/∂x` evaluated here.
 ///
 /// # Safety
 /// `i + 16` (or the last lane of `live`) is within `x`, `t` and `g`.
 #[inline]
 #[target_feature(enable = "avx512f,fma")]
-unsafe fn pass2_block<const SQ: bool>(
-    [ca, cb]: [__m512; 2],
+unsafe fn pass2_block<E: Term, const SQ: bool>(
+    term: E,
+    [ca, cb, scale]: [__m512; 3],
     x: *const f32,
     t: *const f32,
     g: *mut f32,
@@ -203,14 +352,16 @@ unsafe fn pass2_block<const SQ: bool>(
     live: __mmask16,
 ) {
     // SAFETY: the caller's contract.
-    let (xv, tv, gv) = unsafe {
-        (
-            load_ps(x.add(i), live),
-            load_ps(t.add(i), live),
-            load_ps(g.add(i), live),
-        )
+    let (xv, tv) = unsafe { (load_ps(x.add(i), live), load_ps(t.add(i), live)) };
+    let (p, q, e, r, _) = sigmoid_pair(xv);
+    let base = if E::STORE {
+        // SAFETY: the caller's contract.
+        unsafe { load_ps(g.add(i), live) }
+    } else {
+        // SAFETY: this function's own target features.
+        _mm512_mul_ps(scale, unsafe { term.grad(xv, tv, p, q) })
     };
-    let (p, _, e, r, _) = sigmoid_pair(xv);
+    // `σ(x)σ(−x)` of the portable `p * q` is this product of the same two factors.
     let pq = _mm512_mul_ps(r, _mm512_mul_ps(e, r));
     let b = if SQ {
         _mm512_mul_ps(cb, _mm512_add_ps(p, p))
@@ -219,7 +370,7 @@ unsafe fn pass2_block<const SQ: bool>(
     };
     let dp = _mm512_fmadd_ps(ca, tv, b);
     // SAFETY: the caller's contract.
-    unsafe { store_ps(g.add(i), live, _mm512_fmadd_ps(dp, pq, gv)) };
+    unsafe { store_ps(g.add(i), live, _mm512_fmadd_ps(dp, pq, base)) };
 }
 
 /// The mask of the first `n < 16` lanes.
@@ -228,18 +379,19 @@ fn tail_mask(n: usize) -> __mmask16 {
     ((1u32 << n) - 1) as __mmask16
 }
 
-/// Pass 2 of elements `from..` of one unit (`sigmoid::pass2_with` for `Focal<FocalInt<K>>`,
-/// which does not depend on `K`).
+/// Pass 2 of elements `from..` of one unit (`sigmoid::pass2_with`), with `c` the splatted
+/// `[A, B, scale]`.
 ///
 /// # Safety
 /// `x`, `t` and `g` have the same length.
 #[inline]
 #[target_feature(enable = "avx512f,fma")]
-unsafe fn pass2_from<const SQ: bool>(
+unsafe fn pass2_from<E: Term, const SQ: bool>(
+    term: E,
     x: &[f32],
     t: &[f32],
     g: &mut [f32],
-    c: [__m512; 2],
+    c: [__m512; 3],
     from: usize,
 ) {
     let n = x.len();
@@ -251,52 +403,62 @@ unsafe fn pass2_from<const SQ: bool>(
             prefetch(p, i);
         }
         // SAFETY: `i + 16 ≤ full ≤ n`, the length of all three.
-        unsafe { pass2_block::<SQ>(c, xp, tp, gp, i, !0) };
+        unsafe { pass2_block::<E, SQ>(term, c, xp, tp, gp, i, !0) };
         i += LANES;
     }
     if full < n && i == full {
         // SAFETY: the lanes `full..n` are within all three.
-        unsafe { pass2_block::<SQ>(c, xp, tp, gp, full, tail_mask(n - full)) };
+        unsafe { pass2_block::<E, SQ>(term, c, xp, tp, gp, full, tail_mask(n - full)) };
     }
 }
 
-/// Pass 2 of one unit: `sigmoid::pass2_unit_body` for `Focal<FocalInt<K>>`, bit for bit.
+/// Pass 2 of one unit: `sigmoid::pass2_unit_body`, bit for bit, with `coef = [A, B]` and
+/// `scale` the pixel term's.
 ///
 /// # Panics
 /// If `x`, `t` and `g` differ in length.
 #[target_feature(enable = "avx512f,fma")]
-pub(super) fn pass2(x: &[f32], t: &[f32], g: &mut [f32], coef: [f32; 2], squared: bool) {
+pub(super) fn pass2<E: Term>(
+    term: E,
+    x: &[f32],
+    t: &[f32],
+    g: &mut [f32],
+    scale: f32,
+    coef: [f32; 2],
+    squared: bool,
+) {
     assert!(x.len() == t.len() && x.len() == g.len());
-    let c = [splat(coef[0]), splat(coef[1])];
+    let c = [splat(coef[0]), splat(coef[1]), splat(scale)];
     // SAFETY: the lengths were checked above.
     unsafe {
         if squared {
-            pass2_from::<true>(x, t, g, c, 0);
+            pass2_from::<E, true>(term, x, t, g, c, 0);
         } else {
-            pass2_from::<false>(x, t, g, c, 0);
+            pass2_from::<E, false>(term, x, t, g, c, 0);
         }
     }
 }
 
 /// The unit whose pass 2 runs beside another unit's pass 1 in [`pass12`].
 pub(super) struct Other<'a> {
+    /// Its term's form: the same variant as pass 1's, with the parameters of its channel.
+    pub form: Explicit,
     pub x: &'a [f32],
     pub t: &'a [f32],
     pub g: &'a mut [f32],
     pub coef: [f32; 2],
 }
 
-/// Pass 1 of one unit with the focal term `α_t q^K BCE` (`alpha = (α₊, α₋)`), and pass 2 of
-/// `other` block by block beside it: `sigmoid::pass12_unit_body` (or, with no `other`,
-/// `pass1_unit_body`) for `Focal<FocalInt<K>>`, bit for bit. Returns
+/// Pass 1 of one unit with the pixel term `term`, and pass 2 of `other` (the same kind of
+/// term, and the same `scale`) block by block beside it: `sigmoid::pass12_unit_body` (or, with no `other`,
+/// `pass1_unit_body`), bit for bit. Returns
 /// `([Σ loss, Σ p t, Σ p (or p²), Σ t (or t²)], suspect)`.
 ///
 /// # Panics
 /// If `x`, `t` (and `g`) differ in length, or those of `other` do.
 #[target_feature(enable = "avx512f,fma")]
-#[allow(clippy::too_many_arguments)]
-pub(super) fn pass12<const K: u32>(
-    alpha: (f32, f32),
+pub(super) fn pass12<E: Term>(
+    term: E,
     x: &[f32],
     t: &[f32],
     g: Option<&mut [f32]>,
@@ -305,18 +467,18 @@ pub(super) fn pass12<const K: u32>(
     other: Option<Other<'_>>,
 ) -> ([f64; 4], bool) {
     match (g, squared) {
-        (Some(g), true) => pass12_with::<K, true, true, true>(alpha, x, t, g, scale, other),
-        (Some(g), false) => pass12_with::<K, true, false, true>(alpha, x, t, g, scale, other),
-        (None, true) => pass12_with::<K, false, true, true>(alpha, x, t, &mut [], scale, other),
-        (None, false) => pass12_with::<K, false, false, true>(alpha, x, t, &mut [], scale, other),
+        (Some(g), true) => pass12_with::<E, true, true, true>(term, x, t, g, scale, other),
+        (Some(g), false) => pass12_with::<E, true, false, true>(term, x, t, g, scale, other),
+        (None, true) => pass12_with::<E, false, true, true>(term, x, t, &mut [], scale, other),
+        (None, false) => pass12_with::<E, false, false, true>(term, x, t, &mut [], scale, other),
     }
 }
 
 /// [`pass12`] for compile-time choices of the gradient, the squared denominator and the
-/// Dice-type sums (without them, the pass of the focal loss alone: [`pixel`]).
+/// Dice-type sums (without them, the pass of the pixel loss alone: [`pixel`]).
 #[target_feature(enable = "avx512f,fma")]
-fn pass12_with<const K: u32, const WRITE: bool, const SQ: bool, const SUMS: bool>(
-    (ap, an): (f32, f32),
+fn pass12_with<E: Term, const WRITE: bool, const SQ: bool, const SUMS: bool>(
+    term: E,
     x: &[f32],
     t: &[f32],
     g: &mut [f32],
@@ -326,7 +488,7 @@ fn pass12_with<const K: u32, const WRITE: bool, const SQ: bool, const SUMS: bool
     let n = x.len();
     assert!(t.len() == n && (!WRITE || g.len() == n));
     let (xp, tp, gp) = (x.as_ptr(), t.as_ptr(), g.as_mut_ptr());
-    let k1 = [splat(ap - an), splat(an), splat(scale)];
+    let sv = splat(scale);
     let mut st = Pass1 {
         acc: [_mm512_setzero_ps(); 4],
         margins: _mm512_setzero_ps(),
@@ -341,13 +503,15 @@ fn pass12_with<const K: u32, const WRITE: bool, const SQ: bool, const SUMS: bool
         }
         None => (None, 0),
     };
-    let (c2, o_ptrs) = match &mut o {
+    let (term2, c2, o_ptrs) = match &mut o {
         Some(o) => (
-            [splat(o.coef[0]), splat(o.coef[1])],
+            E::of(o.form),
+            [splat(o.coef[0]), splat(o.coef[1]), sv],
             (o.x.as_ptr(), o.t.as_ptr(), o.g.as_mut_ptr()),
         ),
         None => (
-            [_mm512_setzero_ps(); 2],
+            term,
+            [_mm512_setzero_ps(); 3],
             (std::ptr::null(), std::ptr::null(), std::ptr::null_mut()),
         ),
     };
@@ -362,8 +526,8 @@ fn pass12_with<const K: u32, const WRITE: bool, const SQ: bool, const SUMS: bool
             for p in [xp, tp, o_ptrs.0, o_ptrs.1, o_ptrs.2.cast_const()] {
                 prefetch(p, i);
             }
-            pass1_block::<K, WRITE, SQ, SUMS>(&mut st, k1, xp, tp, gp, i, !0);
-            pass2_block::<SQ>(c2, o_ptrs.0, o_ptrs.1, o_ptrs.2, i, !0);
+            pass1_block::<E, WRITE, SQ, SUMS>(&mut st, term, sv, xp, tp, gp, i, !0);
+            pass2_block::<E, SQ>(term2, c2, o_ptrs.0, o_ptrs.1, o_ptrs.2, i, !0);
         }
         b += 1;
         if b % FOLD == 0 {
@@ -374,35 +538,33 @@ fn pass12_with<const K: u32, const WRITE: bool, const SQ: bool, const SUMS: bool
         prefetch(xp, b * LANES);
         prefetch(tp, b * LANES);
         // SAFETY: as above, for `x`, `t` (and `g`).
-        unsafe { pass1_block::<K, WRITE, SQ, SUMS>(&mut st, k1, xp, tp, gp, b * LANES, !0) };
+        unsafe { pass1_block::<E, WRITE, SQ, SUMS>(&mut st, term, sv, xp, tp, gp, b * LANES, !0) };
         b += 1;
         if b % FOLD == 0 {
             fold_into(&mut st);
         }
     }
     if full < n {
+        let live = tail_mask(n - full);
         // SAFETY: the lanes `full..n` are within `x`, `t` (and `g`).
-        unsafe {
-            pass1_block::<K, WRITE, SQ, SUMS>(&mut st, k1, xp, tp, gp, full, tail_mask(n - full))
-        };
+        unsafe { pass1_block::<E, WRITE, SQ, SUMS>(&mut st, term, sv, xp, tp, gp, full, live) };
     }
     fold_into(&mut st);
     if let Some(o) = o {
         // SAFETY: the other unit's slices have equal lengths (asserted above).
-        unsafe { pass2_from::<SQ>(o.x, o.t, o.g, c2, both * LANES) };
+        unsafe { pass2_from::<E, SQ>(term2, o.x, o.t, o.g, c2, both * LANES) };
     }
     (st.total, suspect(st.total[0], st.margins))
 }
 
-/// The focal loss alone, `α_t q^K BCE` (`alpha = (α₊, α₋)`), of one unit:
-/// `sigmoid::pixel_unit_body` for `Focal<FocalInt<K>>`, bit for bit. Returns
+/// The pixel loss alone of one unit: `sigmoid::pixel_unit_body`, bit for bit. Returns
 /// `(Σ loss, suspect)`, and with `g` writes `scale·∂loss/∂x` into it.
 ///
 /// # Panics
 /// If `x`, `t` (and `g`) differ in length.
 #[target_feature(enable = "avx512f,fma")]
-pub(super) fn pixel<const K: u32>(
-    alpha: (f32, f32),
+pub(super) fn pixel<E: Term>(
+    term: E,
     x: &[f32],
     t: &[f32],
     g: Option<&mut [f32]>,
@@ -410,8 +572,8 @@ pub(super) fn pixel<const K: u32>(
 ) -> (f64, bool) {
     // Pass 1 without the Dice-type sums (their lanes stay 0) and without a second unit.
     let ([loss, ..], bad) = match g {
-        Some(g) => pass12_with::<K, true, false, false>(alpha, x, t, g, scale, None),
-        None => pass12_with::<K, false, false, false>(alpha, x, t, &mut [], scale, None),
+        Some(g) => pass12_with::<E, true, false, false>(term, x, t, g, scale, None),
+        None => pass12_with::<E, false, false, false>(term, x, t, &mut [], scale, None),
     };
     (loss, bad)
 }
