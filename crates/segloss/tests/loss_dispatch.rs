@@ -181,7 +181,8 @@ fn softmax_simd_paths_match_the_portable_path_bit_for_bit() {
 /// reductions, squared denominators, per-image or batch sums, one or several channels). On
 /// an AVX-512 CPU this holds the explicit AVX-512 kernels (`kernel/sigmoid_avx512.rs`: the
 /// pixel loss alone, pass 1, pass 2, and one image's pass 1 beside the previous one's pass
-/// 2; for the integer focal term, BCE and no term) to the portable code they replace, with
+/// 2; for the focal term with an integer or a real `γ`, BCE and no term) to the portable
+/// code they replace, with
 /// and without a gradient. The shapes give rows that are only a tail (7), full fold groups
 /// with a ragged tail (4 175), and rows of two units (32 768 + 232) whose pass 2 runs beside
 /// a unit of the other length (and of another channel).
@@ -197,7 +198,7 @@ fn sigmoid_simd_paths_match_the_portable_path_bit_for_bit() {
         Family::Gdl,
     ];
     let mut covered = 0;
-    let mut integer = 0;
+    let (mut integer, mut real) = (0, 0);
     // Draws of BCE alone, of Dice+BCE with one `pos_weight` per channel on several
     // channels, and of the pure Dice-type families.
     let (mut bce, mut dice_bce_pw, mut plain) = (0, 0, 0);
@@ -237,9 +238,8 @@ fn sigmoid_simd_paths_match_the_portable_path_bit_for_bit() {
             covered += 1;
             let desc = format!("{reference:?}");
             match family {
-                Family::Focal | Family::DiceFocal => {
-                    integer += usize::from(integer_gamma(&desc, ""))
-                }
+                Family::Focal | Family::DiceFocal if integer_gamma(&desc, "") => integer += 1,
+                Family::Focal | Family::DiceFocal => real += 1,
                 Family::Bce => bce += 1,
                 Family::DiceCe => {
                     dice_bce_pw += usize::from(c > 1 && !desc.contains("pw: [2.0]"));
@@ -249,10 +249,71 @@ fn sigmoid_simd_paths_match_the_portable_path_bit_for_bit() {
         }
     }
     assert!(
-        covered >= 100 && integer >= 18 && bce >= 20 && dice_bce_pw >= 5 && plain >= 40,
-        "only {covered} cases drawn: {integer} focal with an integer γ, {bce} BCE, \
+        covered >= 100
+            && integer >= 18
+            && real >= 8
+            && bce >= 20
+            && dice_bce_pw >= 5
+            && plain >= 40,
+        "only {covered} cases drawn: {integer} focal with an integer γ, {real} with a real γ, \
+         {bce} BCE, \
          {dice_bce_pw} Dice+BCE with per-channel weights, {plain} without a pixel term"
     );
+}
+
+/// The sigmoid kernels' extremes, SIMD against portable, bit for bit: logits where
+/// `e^{-|x|}` is subnormal or underflows (±90, ±100, ±1e4), signed zeros, and targets at
+/// the ends of `[0, 1]`, subnormal or within one rounding of 1, where the focal term's
+/// `ln q` takes its subnormal and `w_big = 0` branches. Every sigmoid family, random
+/// options; the values must also be finite (these are valid inputs).
+#[test]
+fn sigmoid_simd_paths_match_the_portable_path_on_extreme_inputs() {
+    const XS: [f32; 12] = [
+        0.0, -0.0, 0.3, -0.7, 20.0, -20.0, 90.0, -90.0, 100.0, -100.0, 1e4, -1e4,
+    ];
+    const TS: [f32; 7] = [0.0, 1.0, 1e-40, 1e-30, 0.99999994, 0.5, 1e-8];
+    let shape = Shape::new(&[2, 2, 3, 300]).unwrap();
+    let families = [
+        Family::Focal,
+        Family::DiceFocal,
+        Family::Bce,
+        Family::DiceCe,
+        Family::Dice,
+        Family::Tversky,
+    ];
+    let mut covered = 0;
+    for (k, &family) in families.iter().enumerate() {
+        for a in 0..16u64 {
+            let mut rng = Rng(420_000 + 100 * k as u64 + a);
+            let (loss, reference, act, _) = random_loss(&mut rng, family, shape.channels());
+            if !matches!(act, Act::Sigmoid) {
+                continue;
+            }
+            let x: Vec<f32> = (0..shape.len())
+                .map(|_| XS[rng.below(XS.len() as u64) as usize])
+                .collect();
+            let t: Vec<f32> = (0..shape.len())
+                .map(|_| TS[rng.below(TS.len() as u64) as usize])
+                .collect();
+            let run = |scalar: bool| {
+                let mut g = vec![0f32; x.len()];
+                force_scalar(scalar);
+                let v = loss.forward(&x, Targets::Dense(&t), &shape, Some(&mut g[..]));
+                force_scalar(false);
+                (v.unwrap(), g)
+            };
+            let (v_simd, g_simd) = run(false);
+            let (v_port, g_port) = run(true);
+            let case = format!("extremes, {reference:?}");
+            assert!(
+                v_simd.is_finite() && g_simd.iter().all(|g| g.is_finite()),
+                "{case}: not finite"
+            );
+            assert_same_bits(&case, (v_simd, &g_simd), (v_port, &g_port));
+            covered += 1;
+        }
+    }
+    assert!(covered >= 50, "only {covered} extreme cases drawn");
 }
 
 /// On the SIMD and the portable kernels, `loss` with its gradient matches its `f64`

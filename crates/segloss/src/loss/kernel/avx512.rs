@@ -1,10 +1,11 @@
 //! What the explicit AVX-512 kernels ([`super::softmax_avx512`], [`super::sigmoid_avx512`])
-//! share: CPU detection, broadcasts, the full-or-masked loads and stores of a block, and the
-//! pairwise fold of a vector's lanes.
+//! share: CPU detection, broadcasts, the full-or-masked loads and stores of a block, the
+//! pairwise fold of a vector's lanes, and the exponentials and logarithms of `math`, bit
+//! for bit.
 
 #[cfg(test)]
 use super::LANES;
-use crate::math::EXP_POLY;
+use crate::math::{EXP_LO, EXP_POLY, LN_POLY, LN2_HI, LN2_LO, LOG2_E, ROUND_MAGIC, SQRT_HALF_BITS};
 use std::arch::x86_64::*;
 
 /// Whether this CPU runs the explicit AVX-512 kernels (AVX-512F and FMA).
@@ -94,4 +95,66 @@ pub(super) fn exp_reduced_scaled(r: __m512, nf: __m512) -> __m512 {
     }
     let y = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(p, r2), r), splat(1.0));
     _mm512_scalef_ps(y, nf)
+}
+
+/// `math::exp_neg`, bit for bit (the `2^n` scaling as in [`exp_reduced_scaled`]).
+#[inline]
+#[target_feature(enable = "avx512f,fma")]
+pub(super) fn exp_neg(x: __m512) -> __m512 {
+    // `max(−104, x)` keeps a NaN `x`, as `math::exp_neg`'s compare-and-select does.
+    let x = _mm512_max_ps(splat(EXP_LO), x);
+    let shifted = _mm512_fmadd_ps(x, splat(LOG2_E), splat(ROUND_MAGIC));
+    let nf = _mm512_sub_ps(shifted, splat(ROUND_MAGIC));
+    let r = _mm512_fnmadd_ps(nf, splat(LN2_HI), x);
+    let r = _mm512_fnmadd_ps(nf, splat(LN2_LO), r);
+    exp_reduced_scaled(r, nf)
+}
+
+/// `math::log`'s `ln_scaled(xs, e_bias)`, bit for bit: `ln xs + e_bias·ln 2` for a finite
+/// normal `xs > 0`.
+#[inline]
+#[target_feature(enable = "avx512f,fma")]
+fn ln_scaled(xs: __m512, e_bias: __m512i) -> __m512 {
+    let ix = _mm512_sub_epi32(_mm512_castps_si512(xs), _mm512_set1_epi32(SQRT_HALF_BITS));
+    let ex = _mm512_add_epi32(_mm512_srai_epi32::<23>(ix), e_bias);
+    let m = _mm512_castsi512_ps(_mm512_add_epi32(
+        _mm512_and_si512(ix, _mm512_set1_epi32(0x007f_ffff)),
+        _mm512_set1_epi32(SQRT_HALF_BITS),
+    ));
+    let f = _mm512_sub_ps(m, splat(1.0));
+    let ef = _mm512_cvtepi32_ps(ex);
+    let z = _mm512_mul_ps(f, f);
+    let mut p = splat(LN_POLY[0]);
+    for &c in &LN_POLY[1..] {
+        p = _mm512_fmadd_ps(p, f, splat(c));
+    }
+    let inner = _mm512_fmadd_ps(_mm512_mul_ps(f, z), p, _mm512_mul_ps(ef, splat(LN2_LO)));
+    let y = _mm512_fmadd_ps(z, splat(-0.5), inner);
+    _mm512_fmadd_ps(ef, splat(LN2_HI), _mm512_add_ps(f, y))
+}
+
+/// `ln x` for a finite normal `x > 0`, bit for bit `math::ln` there (where it is
+/// `ln_scaled(x, 0)`: no subnormal scaling, no special value).
+#[inline]
+#[target_feature(enable = "avx512f,fma")]
+pub(super) fn ln_normal(x: __m512) -> __m512 {
+    ln_scaled(x, _mm512_setzero_si512())
+}
+
+/// `math::ln`, bit for bit, for every input: subnormals scaled by `2^23` first, `ln 0 = −∞`,
+/// `ln ∞ = ∞`, NaN for `x < 0` and NaN.
+#[inline]
+#[target_feature(enable = "avx512f,fma")]
+pub(super) fn ln(x: __m512) -> __m512 {
+    let sub = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(x, splat(f32::MIN_POSITIVE));
+    // `2^23`, exact: it brings a subnormal into the normal range.
+    let xs = _mm512_mask_mul_ps(x, sub, x, splat(8_388_608.0));
+    let y = ln_scaled(xs, _mm512_maskz_mov_epi32(sub, _mm512_set1_epi32(-23)));
+    let inf = _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(x, splat(f32::INFINITY));
+    let y = _mm512_mask_blend_ps(inf, y, splat(f32::INFINITY));
+    let zero = _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(x, _mm512_setzero_ps());
+    let y = _mm512_mask_blend_ps(zero, y, splat(f32::NEG_INFINITY));
+    // Ordered `≥`: false for NaN, as the portable `x >= 0.0`.
+    let ok = _mm512_cmp_ps_mask::<_CMP_GE_OQ>(x, _mm512_setzero_ps());
+    _mm512_mask_blend_ps(ok, splat(f32::NAN), y)
 }

@@ -13,8 +13,8 @@
 //! the plain (scalar-target) body, which [`force_scalar`] selects so tests cover it. The
 //! softmax pass 1 of cross-entropy and the Dice-type losses, and pass 2 of the Dice-type
 //! losses without a focal term (2 to 8 classes), have a third version in explicit AVX-512
-//! ([`softmax_avx512`]), bit for bit the same as the others; so do the binary focal loss
-//! with an integer `γ ≤ 4` and its Dice-type passes ([`sigmoid_avx512`]).
+//! ([`softmax_avx512`]), bit for bit the same as the others; so do the binary sigmoid losses
+//! (BCE, focal, no term) and their Dice-type passes ([`sigmoid_avx512`]).
 
 #[cfg(target_arch = "x86_64")]
 mod avx512;

@@ -134,6 +134,8 @@ fn suspect(loss: f64, margins: &[f32; LANES]) -> bool {
 pub(crate) enum Explicit {
     /// `Focal<FocalInt<K>>` with `K ≤ 4`: `(K, α₊, α₋)`.
     Focal(u32, f32, f32),
+    /// `Focal<FocalReal>`: `(γ, α₊, α₋)`.
+    RealFocal(f32, f32, f32),
     /// [`BceTerm`]: `(pos_weight, smoothing)`.
     Bce(f32, f32),
     /// [`NoTerm`].
@@ -221,9 +223,9 @@ pub(crate) struct FocalReal;
 pub(crate) struct FocalInt<const K: u32>;
 
 /// `2^-64`: below this the focal denominator is scaled up before its reciprocal is taken.
-const TINY: f32 = f32::from_bits(0x1f80_0000);
+pub(super) const TINY: f32 = f32::from_bits(0x1f80_0000);
 /// `2^64`, the scaling factor (exact: a power of two).
-const HUGE: f32 = f32::from_bits(0x5f80_0000);
+pub(super) const HUGE: f32 = f32::from_bits(0x5f80_0000);
 
 /// The intermediate values of a focal element up to `σ(±x)`; see [`focal_common`].
 struct FocalSig {
@@ -313,6 +315,10 @@ impl SigmoidTerm for Focal<FocalReal> {
     type Row = (f32, f32, f32);
     fn row(&self, c: usize) -> Self::Row {
         self.0.row_of(c)
+    }
+    #[inline(always)]
+    fn explicit_form((gamma, ap, an): Self::Row) -> Option<Explicit> {
+        Some(Explicit::RealFocal(gamma, ap, an))
     }
     #[inline(always)]
     fn pq(_row: Self::Row, x: f32, t: f32) -> (f32, f32) {
@@ -802,7 +808,7 @@ fn explicit<T: SigmoidTerm>(row: T::Row) -> Option<Explicit> {
 #[cfg(target_arch = "x86_64")]
 macro_rules! by_term {
     ($f:ident, $e:expr, ($($arg:expr),* $(,)?)) => {{
-        use super::sigmoid_avx512::{$f, Bce, IntFocal, Plain, Term};
+        use super::sigmoid_avx512::{$f, Bce, IntFocal, Plain, RealFocal, Term};
         let e: Explicit = $e;
         match e {
             Explicit::Focal(0, ..) => $f(IntFocal::<0>::of(e), $($arg),*),
@@ -810,6 +816,7 @@ macro_rules! by_term {
             Explicit::Focal(2, ..) => $f(IntFocal::<2>::of(e), $($arg),*),
             Explicit::Focal(3, ..) => $f(IntFocal::<3>::of(e), $($arg),*),
             Explicit::Focal(..) => $f(IntFocal::<4>::of(e), $($arg),*),
+            Explicit::RealFocal(..) => $f(RealFocal::of(e), $($arg),*),
             Explicit::Bce(..) => $f(Bce::of(e), $($arg),*),
             Explicit::Plain => $f(Plain, $($arg),*),
         }

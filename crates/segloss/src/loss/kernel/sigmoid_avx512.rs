@@ -1,13 +1,15 @@
 //! The binary sigmoid passes in explicit AVX-512, for the pixel terms of [`Term`]: the
-//! focal loss with an integer `γ ≤ 4` ([`IntFocal`]), BCE ([`Bce`]) and none ([`Plain`], the
-//! pure Dice-type losses). The pixel loss alone ([`pixel`]), pass 1 ([`pass12`] without a
-//! second unit), pass 2 ([`pass2`]), and one image's pass 1 beside the previous image's
-//! pass 2 ([`pass12`]), the hot loop of the sigmoid Dice-type losses.
+//! focal loss with an integer `γ ≤ 4` ([`IntFocal`]) or a real `γ` ([`RealFocal`]), BCE
+//! ([`Bce`]) and none ([`Plain`], the pure Dice-type losses). The pixel loss alone
+//! ([`pixel`]), pass 1 ([`pass12`] without a second unit), pass 2 ([`pass2`]), and one
+//! image's pass 1 beside the previous image's pass 2 ([`pass12`]), the hot loop of the
+//! sigmoid Dice-type losses.
 //!
 //! Each computes bit for bit what `sigmoid::pixel_unit_body`, `pass1_unit_body`,
 //! `pass2_unit_body` and `pass12_unit_body` compute for the matching `SigmoidTerm`
-//! (`Focal<FocalInt<K>>`, `BceTerm`, `NoTerm`; the portable path checks it:
-//! `tests/loss_dispatch.rs`), operation by operation, with these differences of form only:
+//! (`Focal<FocalInt<K>>`, `Focal<FocalReal>`, `BceTerm`, `NoTerm`; the portable path checks
+//! it: `tests/loss_dispatch.rs`), operation by operation, with these differences of form
+//! only:
 //! - the `2^n` scaling of `e^{-|x|}` is one `vscalefps`, which rounds `y·2^n` once, as the
 //!   exact exponent-field product and the final rounding product of `math::exp_minus` do
 //!   (two vector operations fewer per exponential, and a Dice-type element has two);
@@ -21,10 +23,13 @@
 //! The portable loop of binary Dice+focal had no spills and little scalar overhead (114
 //! instructions per block of each pass, 96 of them vector); this one has 97 (91). Measured
 //! on the development VM (`scripts/ab-bench.sh`, 8×1×512², 8 interleaved rounds, fastest
-//! and median call): Dice+focal 1.11×/1.14×, focal 1.02×/1.02× (it waits on memory).
+//! and median call): Dice+focal 1.11×/1.14×, focal 1.02×/1.02× (it waits on memory). The
+//! other terms, against their lane loops (session 17, 6 rounds): Dice+BCE 1.13×/1.14×, BCE
+//! 1.11×/1.10×, Dice 1.06×/1.05×; real `γ = 2.5`: focal 1.25×/1.24×, Dice+focal
+//! 1.30×/1.26×.
 
-use super::avx512::{exp_reduced_scaled, fold_vec, load_ps, splat, store_ps};
-use super::sigmoid::Explicit;
+use super::avx512::{exp_neg, exp_reduced_scaled, fold_vec, ln, load_ps, splat, store_ps};
+use super::sigmoid::{Explicit, HUGE, TINY};
 use super::{FOLD, LANES, prefetch};
 use crate::math::{EXP_LO, LN_1P_UNIT_POLY, LN2_HI, LN2_LO, LOG2_E, ROUND_MAGIC_NEG};
 use std::arch::x86_64::*;
@@ -97,6 +102,19 @@ pub(super) trait Term: Copy {
     /// # Safety
     /// The CPU has AVX-512F and FMA.
     unsafe fn grad(self, x: __m512, t: __m512, a: __m512, b: __m512) -> __m512;
+
+    /// `(σ(x), σ(−x), σ(|x|)σ(−|x|))` as pass 2 needs them: `SigmoidTerm::pq` (the product
+    /// of the same two factors as the portable `σ(x)·σ(−x)` of a term that did not store
+    /// its gradient).
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F and FMA.
+    #[inline]
+    #[target_feature(enable = "avx512f,fma")]
+    unsafe fn sig(self, x: __m512, _t: __m512) -> [__m512; 3] {
+        let (p, q, e, r, _) = sigmoid_pair(x);
+        [p, q, _mm512_mul_ps(r, _mm512_mul_ps(e, r))]
+    }
 }
 
 /// `Focal<FocalInt<K>>`: `α_t q^K BCE`, with `α₊ − α₋` and `α₋`.
@@ -155,6 +173,127 @@ impl<const K: u32> Term for IntFocal<K> {
     unsafe fn grad(self, _x: __m512, _t: __m512, _a: __m512, _b: __m512) -> __m512 {
         // Never called: pass 2 reads the gradient pass 1 stored.
         _mm512_setzero_ps()
+    }
+}
+
+/// `Focal<FocalReal>`: `α_t q^γ BCE` for a real `γ`, with `q^γ = exp(γ ln q)` in log space.
+#[derive(Clone, Copy)]
+pub(super) struct RealFocal {
+    gamma: f32,
+    ap: f32,
+    an: f32,
+}
+
+/// `sigmoid::FocalSig`: the focal term's `σ(±x)` through the division it shares with
+/// `σσ/q`.
+struct FocalSig {
+    e: __m512,
+    den: __m512,
+    big_zero: __mmask16,
+    f: __m512,
+    inv: __m512,
+    r: __m512,
+    a: __m512,
+    b: __m512,
+}
+
+/// `sigmoid::focal_sig`, bit for bit.
+#[inline]
+#[target_feature(enable = "avx512f,fma")]
+fn focal_sig(x: __m512, t: __m512) -> FocalSig {
+    let e = exp_minus(_mm512_abs_ps(x));
+    let u = _mm512_add_ps(splat(1.0), e);
+    // Ordered compares: false for NaN, as the portable `>=`, `==` and `<`.
+    let pos = _mm512_cmp_ps_mask::<_CMP_GE_OQ>(x, _mm512_setzero_ps());
+    let omt = _mm512_sub_ps(splat(1.0), t);
+    let w_big = _mm512_mask_blend_ps(pos, t, omt);
+    let w_small = _mm512_mask_blend_ps(pos, omt, t);
+    let den = _mm512_fmadd_ps(w_small, e, w_big);
+    let big_zero = _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(w_big, _mm512_setzero_ps());
+    let tiny = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(den, splat(TINY));
+    let f = _mm512_mask_blend_ps(tiny, splat(1.0), splat(HUGE));
+    let d = _mm512_mask_blend_ps(big_zero, _mm512_mul_ps(den, f), splat(1.0));
+    let inv = _mm512_div_ps(splat(1.0), _mm512_mul_ps(u, d));
+    let r = _mm512_mul_ps(d, inv);
+    let er = _mm512_mul_ps(e, r);
+    FocalSig {
+        e,
+        den,
+        big_zero,
+        f,
+        inv,
+        r,
+        a: _mm512_mask_blend_ps(pos, er, r),
+        b: _mm512_mask_blend_ps(pos, r, er),
+    }
+}
+
+impl Term for RealFocal {
+    const STORE: bool = true;
+    const FLAGS_BAD: bool = true;
+
+    fn of(form: Explicit) -> Self {
+        let Explicit::RealFocal(gamma, ap, an) = form else {
+            unreachable!("a real-γ focal term's form is `Explicit::RealFocal`")
+        };
+        Self { gamma, ap, an }
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx512f,fma")]
+    unsafe fn eval(self, x: __m512, t: __m512) -> [__m512; 3] {
+        let FocalSig {
+            e,
+            den,
+            big_zero,
+            f,
+            inv,
+            r,
+            a,
+            b,
+        } = focal_sig(x, t);
+        let zero = _mm512_setzero_ps();
+        let l = ln_1p_unit(e);
+        let omt = _mm512_sub_ps(splat(1.0), t);
+        // `softplus(±x) = max(±x, 0) + l`, the portable selects on `x > 0` and `x < 0`;
+        // `0 − x` is `−x` where it is selected.
+        let gt = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(x, zero);
+        let lt = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(x, zero);
+        let sp_pos = _mm512_add_ps(_mm512_maskz_mov_ps(gt, x), l);
+        let sp_neg = _mm512_add_ps(_mm512_maskz_mov_ps(lt, _mm512_sub_ps(zero, x)), l);
+        let bce = _mm512_fmadd_ps(t, sp_neg, _mm512_mul_ps(omt, sp_pos));
+        let ratio = _mm512_mask_blend_ps(big_zero, _mm512_mul_ps(_mm512_mul_ps(e, f), inv), r);
+        // `−l + sel(w_big = 0, −|x|, ln den)`: `v − l` is the same rounded sum, and `−|x|`
+        // sets the sign bit.
+        let neg_abs = _mm512_castsi512_ps(_mm512_or_si512(
+            _mm512_castps_si512(x),
+            _mm512_set1_epi32(i32::MIN),
+        ));
+        let lnq = _mm512_sub_ps(_mm512_mask_blend_ps(big_zero, ln(den), neg_abs), l);
+        let m = exp_neg(_mm512_mul_ps(splat(self.gamma), lnq));
+        let at = _mm512_fmadd_ps(t, splat(self.ap), _mm512_mul_ps(splat(self.an), omt));
+        let am = _mm512_mul_ps(at, m);
+        let loss = _mm512_mul_ps(am, bce);
+        let d = _mm512_fmsub_ps(omt, a, _mm512_mul_ps(t, b));
+        // `γ(1 − 2t)·ratio`, the products in the portable order (`2t` exact).
+        let omtt = _mm512_sub_ps(splat(1.0), _mm512_mul_ps(splat(2.0), t));
+        let c = _mm512_mul_ps(_mm512_mul_ps(splat(self.gamma), omtt), ratio);
+        let grad = _mm512_mul_ps(am, _mm512_fmadd_ps(c, bce, d));
+        [loss, grad, a]
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx512f,fma")]
+    unsafe fn grad(self, _x: __m512, _t: __m512, _a: __m512, _b: __m512) -> __m512 {
+        // Never called: pass 2 reads the gradient pass 1 stored.
+        _mm512_setzero_ps()
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx512f,fma")]
+    unsafe fn sig(self, x: __m512, t: __m512) -> [__m512; 3] {
+        let s = focal_sig(x, t);
+        [s.a, s.b, _mm512_mul_ps(s.r, _mm512_mul_ps(s.e, s.r))]
     }
 }
 
@@ -353,7 +492,8 @@ unsafe fn pass2_block<E: Term, const SQ: bool>(
 ) {
     // SAFETY: the caller's contract.
     let (xv, tv) = unsafe { (load_ps(x.add(i), live), load_ps(t.add(i), live)) };
-    let (p, q, e, r, _) = sigmoid_pair(xv);
+    // SAFETY: this function's own target features.
+    let [p, q, pq] = unsafe { term.sig(xv, tv) };
     let base = if E::STORE {
         // SAFETY: the caller's contract.
         unsafe { load_ps(g.add(i), live) }
@@ -361,8 +501,6 @@ unsafe fn pass2_block<E: Term, const SQ: bool>(
         // SAFETY: this function's own target features.
         _mm512_mul_ps(scale, unsafe { term.grad(xv, tv, p, q) })
     };
-    // `σ(x)σ(−x)` of the portable `p * q` is this product of the same two factors.
-    let pq = _mm512_mul_ps(r, _mm512_mul_ps(e, r));
     let b = if SQ {
         _mm512_mul_ps(cb, _mm512_add_ps(p, p))
     } else {

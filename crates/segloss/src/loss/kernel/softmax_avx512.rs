@@ -52,10 +52,9 @@
 //! It covers every pixel kind (0 none, 1 cross-entropy, 2 and 3 focal) with a constant
 //! class count (2 to 8), without per-pixel losses.
 
-use super::avx512::{exp_reduced_scaled, fold_vec, load_ps, splat, store_ps};
+use super::avx512::{exp_neg, fold_vec, ln_normal, load_ps, splat, store_ps};
 use super::softmax::{SoftmaxCtx, SoftmaxOut};
 use super::{FOLD, LANES, PIXEL_CHUNK};
-use crate::math::{EXP_LO, LN_POLY, LN2_HI, LN2_LO, LOG2_E, ROUND_MAGIC, SQRT_HALF_BITS};
 use std::arch::x86_64::*;
 
 /// The 16 classes at `p` in the lanes of `live`, `−1` (no class) in the others: one
@@ -75,42 +74,6 @@ unsafe fn load_classes(p: *const i32, live: __mmask16) -> __m512i {
             _mm512_mask_loadu_epi32(_mm512_set1_epi32(-1), live, p.cast())
         }
     }
-}
-
-/// `math::exp_neg`, bit for bit (see the module docs for the scaling).
-#[inline]
-#[target_feature(enable = "avx512f,fma")]
-fn exp_neg(x: __m512) -> __m512 {
-    // `max(−104, x)` keeps a NaN `x`, as `math::exp_neg`'s compare-and-select does.
-    let x = _mm512_max_ps(splat(EXP_LO), x);
-    let shifted = _mm512_fmadd_ps(x, splat(LOG2_E), splat(ROUND_MAGIC));
-    let nf = _mm512_sub_ps(shifted, splat(ROUND_MAGIC));
-    let r = _mm512_fnmadd_ps(nf, splat(LN2_HI), x);
-    let r = _mm512_fnmadd_ps(nf, splat(LN2_LO), r);
-    exp_reduced_scaled(r, nf)
-}
-
-/// `math::log`'s `ln_scaled(x, 0)`, bit for bit: `ln x` for a finite normal `x > 0` (the
-/// case where `math::ln` is `ln_scaled` with no subnormal scaling and no special value).
-#[inline]
-#[target_feature(enable = "avx512f,fma")]
-fn ln_normal(x: __m512) -> __m512 {
-    let ix = _mm512_sub_epi32(_mm512_castps_si512(x), _mm512_set1_epi32(SQRT_HALF_BITS));
-    let ex = _mm512_srai_epi32::<23>(ix);
-    let m = _mm512_castsi512_ps(_mm512_add_epi32(
-        _mm512_and_si512(ix, _mm512_set1_epi32(0x007f_ffff)),
-        _mm512_set1_epi32(SQRT_HALF_BITS),
-    ));
-    let f = _mm512_sub_ps(m, splat(1.0));
-    let ef = _mm512_cvtepi32_ps(ex);
-    let z = _mm512_mul_ps(f, f);
-    let mut p = splat(LN_POLY[0]);
-    for &c in &LN_POLY[1..] {
-        p = _mm512_fmadd_ps(p, f, splat(c));
-    }
-    let inner = _mm512_fmadd_ps(_mm512_mul_ps(f, z), p, _mm512_mul_ps(ef, splat(LN2_LO)));
-    let y = _mm512_fmadd_ps(z, splat(-0.5), inner);
-    _mm512_fmadd_ps(ef, splat(LN2_HI), _mm512_add_ps(f, y))
 }
 
 /// `math::ln_1p(x)`, bit for bit, for finite `x ≥ 0`: `ln(1 + x)` of the rounded sum
