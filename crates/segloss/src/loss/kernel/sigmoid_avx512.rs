@@ -97,11 +97,16 @@ pub(super) trait Term: Copy {
     unsafe fn eval(self, x: __m512, t: __m512) -> [__m512; 3];
 
     /// `∂loss/∂x` of `SigmoidTerm::eval` from `σ(x)` and `σ(−x)` (`a`, `b`), for pass 2 of a
-    /// term that did not store it.
+    /// term that did not store it; 0 for the others (pass 2 reads what pass 1 stored, and
+    /// [`Plain`] has no gradient).
     ///
     /// # Safety
     /// The CPU has AVX-512F and FMA.
-    unsafe fn grad(self, x: __m512, t: __m512, a: __m512, b: __m512) -> __m512;
+    #[inline]
+    #[target_feature(enable = "avx512f,fma")]
+    unsafe fn grad(self, _x: __m512, _t: __m512, _a: __m512, _b: __m512) -> __m512 {
+        _mm512_setzero_ps()
+    }
 
     /// `(σ(x), σ(−x), σ(|x|)σ(−|x|))` as pass 2 needs them: `SigmoidTerm::pq` (the product
     /// of the same two factors as the portable `σ(x)·σ(−x)` of a term that did not store
@@ -166,13 +171,6 @@ impl<const K: u32> Term for IntFocal<K> {
         let s = _mm512_mul_ps(_mm512_mul_ps(a, b), bce);
         let grad = _mm512_mul_ps(w, _mm512_fmadd_ps(q, d, _mm512_mul_ps(c, s)));
         [loss, grad, a]
-    }
-
-    #[inline]
-    #[target_feature(enable = "avx512f,fma")]
-    unsafe fn grad(self, _x: __m512, _t: __m512, _a: __m512, _b: __m512) -> __m512 {
-        // Never called: pass 2 reads the gradient pass 1 stored.
-        _mm512_setzero_ps()
     }
 }
 
@@ -284,13 +282,6 @@ impl Term for RealFocal {
 
     #[inline]
     #[target_feature(enable = "avx512f,fma")]
-    unsafe fn grad(self, _x: __m512, _t: __m512, _a: __m512, _b: __m512) -> __m512 {
-        // Never called: pass 2 reads the gradient pass 1 stored.
-        _mm512_setzero_ps()
-    }
-
-    #[inline]
-    #[target_feature(enable = "avx512f,fma")]
     unsafe fn sig(self, x: __m512, t: __m512) -> [__m512; 3] {
         let s = focal_sig(x, t);
         [s.a, s.b, _mm512_mul_ps(s.r, _mm512_mul_ps(s.e, s.r))]
@@ -374,12 +365,6 @@ impl Term for Plain {
     unsafe fn eval(self, x: __m512, _t: __m512) -> [__m512; 3] {
         let (a, ..) = sigmoid_pair(x);
         [_mm512_setzero_ps(), _mm512_setzero_ps(), a]
-    }
-
-    #[inline]
-    #[target_feature(enable = "avx512f,fma")]
-    unsafe fn grad(self, _x: __m512, _t: __m512, _a: __m512, _b: __m512) -> __m512 {
-        _mm512_setzero_ps()
     }
 }
 
