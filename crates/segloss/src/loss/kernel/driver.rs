@@ -6,7 +6,7 @@
 //! term's loss and, for a focal term when the gradient is wanted, its gradient), the
 //! second writing the gradient (adding the Dice part to the stored focal gradient). Sigmoid
 //! Dice-type losses with per-image sums run image by image where that shares out evenly
-//! over the threads, each image's pass 1 beside the previous image's pass 2 ([`image_runs`]).
+//! over the threads, each image's pass 1 beside the previous image's pass 2 ([`image_workers`]).
 //!
 //! Errors and `grad`: on error `grad` holds no partial result. Errors found before the pass
 //! (buffer lengths, target kind, configuration, shape) leave it untouched; errors found in
@@ -27,6 +27,8 @@ use crate::loss::reduction::Reduction;
 use crate::loss::region::{RegionSpec, Scope};
 use crate::shape::Shape;
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 /// The pixel term of a plan.
 #[derive(Debug, Clone)]
@@ -220,32 +222,26 @@ pub(crate) fn zero_on_error(
     res
 }
 
-/// How a sigmoid Dice-type loss with its gradient runs image by image: the runs of
-/// consecutive images, one per thread (none: unit by unit). Within a run each image's
-/// pass 1 goes beside the previous image's pass 2 ([`sigmoid::pass12_unit`]), which then
+/// How many workers run a sigmoid Dice-type loss with its gradient image by image (0: unit
+/// by unit instead). Each worker takes the next image not yet taken, and runs its pass 1
+/// beside the pass 2 of the image it took before ([`sigmoid::pass12_unit`]), which then
 /// finds that image's logits, targets and gradient still in cache and overlaps its memory
-/// traffic with pass 1's arithmetic (measured: see `docs/kernel-performance.md`). Only for
-/// per-image sums, and only where the images share out evenly over the threads; the result
-/// is the same bits as unit by unit, for any runs.
-fn image_runs(spec: &RegionSpec, images: usize) -> Vec<std::ops::Range<usize>> {
+/// traffic with pass 1's arithmetic (measured: see `docs/kernel-performance.md`). Taking
+/// images as they come, rather than a fixed run of them per thread, keeps both threads busy
+/// when one starts late (a sleeping pool thread can take a millisecond to wake on a virtual
+/// machine). Only for per-image sums, and only where the images share out about evenly over
+/// the threads; each image's results do not depend on the worker that ran it, so the result
+/// is the same bits as unit by unit, for any thread count.
+fn image_workers(spec: &RegionSpec, images: usize) -> usize {
     #[cfg(feature = "rayon")]
     let threads = rayon::current_num_threads().max(1);
     #[cfg(not(feature = "rayon"))]
     let threads = 1;
     let even = images.is_multiple_of(threads) || images >= 4 * threads;
-    if spec.scope != Scope::PerImage || !even || images == 0 {
-        return Vec::new();
+    if spec.scope != Scope::PerImage || !even {
+        return 0;
     }
-    let runs = threads.min(images);
-    let (size, extra) = (images / runs, images % runs);
-    let mut start = 0;
-    (0..runs)
-        .map(|k| {
-            let len = size + usize::from(k < extra);
-            start += len;
-            start - len..start
-        })
-        .collect()
+    threads.min(images)
 }
 
 /// Splits `grad` (rows of `S`) into the sigmoid units, in unit order.
@@ -278,9 +274,9 @@ fn run_sigmoid<T: SigmoidTerm>(
         Reduction::Sum => 1.0,
     };
     let pix_scale = plan.pixel_weight / pix_norm;
-    let runs = match (plan.region, &grad) {
-        (Some((spec, _)), Some(_)) => image_runs(spec, nb),
-        _ => Vec::new(),
+    let workers = match (plan.region, &grad) {
+        (Some((spec, _)), Some(_)) => image_workers(spec, nb),
+        _ => 0,
     };
     match plan.region {
         None => {
@@ -294,31 +290,35 @@ fn run_sigmoid<T: SigmoidTerm>(
             }
             Ok(parts.iter().map(|p| p.0).sum::<f64>() * pix_scale)
         }
-        Some((spec, weight)) if !runs.is_empty() => {
+        Some((spec, weight)) if workers > 0 => {
             let scale = spec.scale(nb, nc, weight);
             let (sq, ps) = (spec.squared, pix_scale as f32);
             let row_of = |u: usize| term.row(u / ppr % nc);
-            let mut rest = grad.as_deref_mut().unwrap_or_default();
-            let mut pieces = Vec::with_capacity(runs.len());
-            for run in &runs {
-                let (piece, tail) = rest.split_at_mut(run.len() * nc * s);
-                pieces.push(piece);
-                rest = tail;
-            }
-            let per_run = run_units(runs.len(), Some(pieces), |k, piece| {
-                let run = runs[k].clone();
-                let mut images: Vec<_> = piece
-                    .unwrap_or_default()
-                    .chunks_mut(nc * s)
-                    .map(|gi| sigmoid_slices(gi, s))
-                    .collect();
-                let mut out = Vec::with_capacity(run.len());
-                // The coefficients of the previous image, and its units awaiting pass 2.
+            // Each image's gradient, for the worker that takes the image (each lock is
+            // taken once, so never contended).
+            let slots: Vec<Mutex<Option<&mut [f32]>>> = grad
+                .as_deref_mut()
+                .unwrap_or_default()
+                .chunks_mut(nc * s)
+                .map(|gi| Mutex::new(Some(gi)))
+                .collect();
+            let next = AtomicUsize::new(0);
+            let per_worker = run_units(workers, None::<Vec<()>>, |_, _| {
+                let mut out = Vec::new();
+                // The coefficients of the previous image, its first unit, and its units
+                // awaiting pass 2.
                 let mut coef = vec![[0f32; 2]; nc];
-                let mut prev: Option<Vec<&mut [f32]>> = None;
-                for (i, n) in run.clone().enumerate() {
+                let mut prev: Option<(usize, Vec<&mut [f32]>)> = None;
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(slot) = slots.get(n) else { break };
+                    let gi = slot
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .take()
+                        .unwrap_or_default();
                     let u0 = n * nc * ppr;
-                    let mut units = std::mem::take(&mut images[i]);
+                    let mut units = sigmoid_slices(gi, s);
                     let nu = units.len();
                     let mut parts = Vec::with_capacity(nu);
                     for (j, unit) in units.iter_mut().enumerate() {
@@ -332,9 +332,9 @@ fn run_sigmoid<T: SigmoidTerm>(
                         parts.push(match prev.as_mut() {
                             // Beside the previous image's pass 2, its units backwards:
                             // the last ones pass 1 wrote are the likeliest still in cache.
-                            Some(pu) => {
+                            Some((p0, pu)) => {
                                 let j2 = nu - 1 - j;
-                                let u2 = u0 - nc * ppr + j2;
+                                let u2 = *p0 + j2;
                                 let (_, a2, b2) = range(u2);
                                 let other = sigmoid::Pass2Unit {
                                     row: row_of(u2),
@@ -355,11 +355,10 @@ fn run_sigmoid<T: SigmoidTerm>(
                         }
                     }
                     let reg = spec.evaluate_image(nc, &sums, scale, &mut coef);
-                    out.push((parts, reg));
-                    prev = Some(units);
+                    out.push((n, parts, reg));
+                    prev = Some((u0, units));
                 }
-                if let Some(mut units) = prev {
-                    let u0 = (run.end - 1) * nc * ppr;
+                if let Some((u0, mut units)) = prev {
                     for (j, g) in units.iter_mut().enumerate().rev() {
                         let (_, a, b) = range(u0 + j);
                         let (xs, ts) = (&x[a..b], &t[a..b]);
@@ -369,7 +368,10 @@ fn run_sigmoid<T: SigmoidTerm>(
                 }
                 out
             });
-            let images: Vec<_> = per_run.into_iter().flatten().collect();
+            // In image order: the sums below run in the same order for any thread count.
+            let mut images: Vec<_> = per_worker.into_iter().flatten().collect();
+            images.sort_unstable_by_key(|im| im.0);
+            let images: Vec<_> = images.into_iter().map(|(_, p, r)| (p, r)).collect();
             if images.iter().any(|(parts, _)| parts.iter().any(|p| p.1)) {
                 zero_on_error(grad, || validate::dense_inputs(plan.op, x, t))?;
             }
