@@ -105,10 +105,12 @@ pub(crate) struct SoftmaxOut {
 /// The largest integer `γ` whose focal term is computed by multiplication ([`Terms::kint`]).
 const MAX_INT_GAMMA: f32 = 8.0;
 
-/// Expands to `$go!(NC, KIND)` for the class count `$classes` and the pixel term's kind
-/// `$kind` ([`SoftmaxPixel::kind`]): `NC` is the count as a constant for 2–8 classes and 0
-/// (any count) otherwise. A constant class count keeps the per-class scratch in registers
-/// (measured: Dice+CE at 2×4×96³ took 16 ms this way against 29 ms with the heap scratch).
+/// Expands to `$go!(NC, LNC, KIND)` for the class count `$classes` and the pixel term's
+/// kind `$kind` ([`SoftmaxPixel::kind`]): `NC` is the count as a constant for 2–16 classes
+/// (the explicit AVX-512 passes) and 0 (any count) otherwise; `LNC`, that of the lane loops,
+/// is the count for 2–8 classes and 0 otherwise. A constant class count keeps the per-class
+/// scratch in registers (measured: Dice+CE at 2×4×96³ took 16 ms this way against 29 ms
+/// with the heap scratch); the lane loops stop at 8 to bound the build's code size.
 macro_rules! with_consts {
     ($classes:expr, $kind:expr, $go:ident) => {
         match $classes {
@@ -119,15 +121,26 @@ macro_rules! with_consts {
             6 => with_consts!(@kind 6, $kind, $go),
             7 => with_consts!(@kind 7, $kind, $go),
             8 => with_consts!(@kind 8, $kind, $go),
+            9 => with_consts!(@kind 9 0, $kind, $go),
+            10 => with_consts!(@kind 10 0, $kind, $go),
+            11 => with_consts!(@kind 11 0, $kind, $go),
+            12 => with_consts!(@kind 12 0, $kind, $go),
+            13 => with_consts!(@kind 13 0, $kind, $go),
+            14 => with_consts!(@kind 14 0, $kind, $go),
+            15 => with_consts!(@kind 15 0, $kind, $go),
+            16 => with_consts!(@kind 16 0, $kind, $go),
             _ => with_consts!(@kind 0, $kind, $go),
         }
     };
     (@kind $nc:literal, $kind:expr, $go:ident) => {
+        with_consts!(@kind $nc $nc, $kind, $go)
+    };
+    (@kind $nc:literal $lnc:literal, $kind:expr, $go:ident) => {
         match $kind {
-            0 => $go!($nc, 0),
-            1 => $go!($nc, 1),
-            2 => $go!($nc, 2),
-            _ => $go!($nc, 3),
+            0 => $go!($nc, $lnc, 0),
+            1 => $go!($nc, $lnc, 1),
+            2 => $go!($nc, $lnc, 2),
+            _ => $go!($nc, $lnc, 3),
         }
     };
 }
@@ -851,13 +864,13 @@ pub(crate) fn grad_from_p<Lb: Label>(
 ) {
     with_classes(lab, s0, s1, ctx.classes, ctx.ignore, |_, cls_buf| {
         macro_rules! go {
-            ($nc:literal, $k:literal) => {
+            ($nc:literal, $lnc:literal, $k:literal) => {
                 if super::simd_enabled() {
                     if !explicit_from_p::<$nc, $k>(ctx, cls_buf, s0, s1, grads, coef) {
-                        from_p_simd::<$nc, $k>(ctx, cls_buf, s0, s1, grads, coef)
+                        from_p_simd::<$lnc, $k>(ctx, cls_buf, s0, s1, grads, coef)
                     }
                 } else {
-                    from_p_body::<$nc, $k>(ctx, cls_buf, s0, s1, grads, coef)
+                    from_p_body::<$lnc, $k>(ctx, cls_buf, s0, s1, grads, coef)
                 }
             };
         }
@@ -880,7 +893,7 @@ fn unit_simd<const NC: usize, const KIND: u8>(
 }
 
 /// Pass 1 by the explicit AVX-512 code ([`super::softmax_avx512`]) when it covers the call
-/// (class count 2 to 8, any pixel term, no per-pixel losses, a gradient as stored probabilities or, without the Dice-type sums, as
+/// (class count 2 to 16, any pixel term, no per-pixel losses, a gradient as stored probabilities or, without the Dice-type sums, as
 /// the pixel term's) and the CPU has AVX-512; `None` otherwise. Same results
 /// as [`unit_simd`].
 #[inline]
@@ -912,7 +925,7 @@ fn explicit_unit<const NC: usize, const KIND: u8>(
 }
 
 /// Pass 2 by the explicit AVX-512 code ([`super::softmax_avx512::from_p`]) when it covers
-/// the call (class count 2 to 8) and the CPU has AVX-512;
+/// the call (class count 2 to 16) and the CPU has AVX-512;
 /// returns whether it ran. Same results as [`from_p_simd`].
 #[inline]
 fn explicit_from_p<const NC: usize, const KIND: u8>(
@@ -956,14 +969,14 @@ pub(crate) fn unit<Lb: Label>(
         ctx.ignore,
         |labels_ok, cls_buf| {
             macro_rules! go {
-                ($nc:literal, $k:literal) => {
+                ($nc:literal, $lnc:literal, $k:literal) => {
                     if super::simd_enabled() {
                         match explicit_unit::<$nc, $k>(ctx, x, cls_buf, s0, s1, &mut grads, map) {
                             Some(out) => out,
-                            None => unit_simd::<$nc, $k>(ctx, x, cls_buf, s0, s1, grads, losses),
+                            None => unit_simd::<$lnc, $k>(ctx, x, cls_buf, s0, s1, grads, losses),
                         }
                     } else {
-                        unit_body::<$nc, $k>(ctx, x, cls_buf, s0, s1, grads, losses)
+                        unit_body::<$lnc, $k>(ctx, x, cls_buf, s0, s1, grads, losses)
                     }
                 };
             }

@@ -57,6 +57,12 @@ use super::softmax::{SoftmaxCtx, SoftmaxOut};
 use super::{FOLD, LANES, PIXEL_CHUNK};
 use std::arch::x86_64::*;
 
+/// The largest class count with explicit passes (a constant `NC` each).
+pub(super) const MAX_NC: usize = 16;
+
+/// Registers of packed class counts, four classes each ([`unit_with`]).
+const CNT: usize = MAX_NC / 4;
+
 /// The 16 classes at `p` in the lanes of `live`, `−1` (no class) in the others: one
 /// unmasked load for a full block (`live` all ones, a constant where the block loops call
 /// it, so the choice folds away).
@@ -205,7 +211,7 @@ fn fold_all<const NC: usize, const SUMS: bool>(
     sums: &mut [[f64; 3]],
     [l, w, n]: [&mut __m512; 3],
     sacc: &mut [[__m512; 2]; NC],
-    cnt: &mut [__m512i; 2],
+    cnt: &mut [__m512i; CNT],
     counts: &mut [u64; NC],
 ) {
     out.loss += fold_vec(l);
@@ -219,7 +225,7 @@ fn fold_all<const NC: usize, const SUMS: bool>(
         su[1] += fold_vec(&mut sa[1]);
         counts[c] += u64::from(byte_count(cnt[c / 4], c % 4));
     }
-    *cnt = [_mm512_setzero_si512(); 2];
+    *cnt = [_mm512_setzero_si512(); CNT];
 }
 
 /// Pass 1 over pixels `s0..s1` of one image for a constant class count `NC` (2 to 8) and
@@ -241,7 +247,7 @@ pub(super) fn unit<const NC: usize, const KIND: u8>(
     s1: usize,
     grads: Option<&mut [&mut [f32]]>,
 ) -> SoftmaxOut {
-    debug_assert!(KIND <= 3 && (2..=8).contains(&NC) && ctx.classes == NC);
+    debug_assert!(KIND <= 3 && (2..=MAX_NC).contains(&NC) && ctx.classes == NC);
     debug_assert!(grads.is_none() || ctx.store_p || !ctx.want_sums);
     let a = (ctx, x, cls_buf, s0, s1, grads);
     match (ctx.want_sums, ctx.squared, a.5.is_some(), ctx.store_p) {
@@ -291,7 +297,8 @@ fn byte_count(cnt: __m512i, c: usize) -> u32 {
 /// and adding `+0` changes no bit).
 ///
 /// The counts `Σ t` of each class, and the count of labelled pixels, are integers: each
-/// `i32` lane holds one byte per class (classes 0–3 in `cnt[0]`, 4–7 in `cnt[1]`), a block
+/// `i32` lane holds one byte per class (classes 0–3 in `cnt[0]`, 4–7 in `cnt[1]`, and so
+/// on), a block
 /// adds `1 << 8·class` (a variable shift, 0 for an ignored pixel's `−1`), and a byte reaches
 /// at most [`FOLD`] before the lanes are summed. This is one register and three operations
 /// for every class, where a masked add per class kept one register each (the sums were
@@ -335,7 +342,7 @@ fn unit_with<
     let zero = _mm512_setzero_ps();
     let (mut acc_loss, mut acc_w, mut acc_n, mut acc_bad) = (zero, zero, zero, zero);
     let mut sacc = [[zero; 2]; NC];
-    let mut cnt = [_mm512_setzero_si512(); 2];
+    let mut cnt = [_mm512_setzero_si512(); CNT];
     let mut counts = [0u64; NC];
 
     // One block of pixels `off..off + 16` (`live` all ones), or of the tail's `live` lanes (the
@@ -473,10 +480,11 @@ fn unit_with<
             if SUMS {
                 let sh = _mm512_slli_epi32::<3>(cls);
                 let one = _mm512_set1_epi32(1);
-                cnt[0] = _mm512_add_epi32(cnt[0], _mm512_sllv_epi32(one, sh));
-                if NC > 4 {
-                    let sh = _mm512_sub_epi32(sh, _mm512_set1_epi32(32));
-                    cnt[1] = _mm512_add_epi32(cnt[1], _mm512_sllv_epi32(one, sh));
+                // Register `k` holds classes `4k..4k + 3`: a shift outside `0..32` (another
+                // register's class, or the −1 of an ignored pixel) adds 0.
+                for (k, ck) in cnt.iter_mut().enumerate().take(NC.div_ceil(4)) {
+                    let shk = _mm512_sub_epi32(sh, _mm512_set1_epi32(32 * k as i32));
+                    *ck = _mm512_add_epi32(*ck, _mm512_sllv_epi32(one, shk));
                 }
                 for ((p, sa), &hit) in e.iter().zip(sacc.iter_mut()).zip(&hits) {
                     sa[0] = _mm512_mask_add_ps(sa[0], hit, sa[0], *p);
@@ -573,7 +581,7 @@ pub(super) fn from_p<const NC: usize, const KIND: u8>(
     grads: &mut [&mut [f32]],
     coef: &[[f32; 2]],
 ) {
-    debug_assert!(KIND <= 3 && (2..=8).contains(&NC) && ctx.classes == NC);
+    debug_assert!(KIND <= 3 && (2..=MAX_NC).contains(&NC) && ctx.classes == NC);
     if ctx.squared {
         from_p_with::<NC, KIND, true>(ctx, cls_buf, s0, s1, grads, coef);
     } else {
