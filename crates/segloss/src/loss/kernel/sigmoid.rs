@@ -131,6 +131,8 @@ fn suspect(loss: f64, margins: &[f32; LANES]) -> bool {
 
 /// A term with passes in explicit AVX-512 (`sigmoid_avx512`), and its parameters.
 #[derive(Debug, Clone, Copy)]
+// Only the x86-64 kernels read the parameters.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub(crate) enum Explicit {
     /// `Focal<FocalInt<K>>` with `K ≤ 4`: `(K, α₊, α₋)`.
     Focal(u32, f32, f32),
