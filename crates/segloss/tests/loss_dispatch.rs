@@ -109,9 +109,10 @@ fn integer_gamma(desc: &str, prefix: &str) -> bool {
 /// The SIMD path gives the portable path's softmax results bit for bit, loss and gradient,
 /// for every softmax form of every family (with random options: ignore labels, class
 /// weights, smoothing, squared denominators, per-image or batch sums) and every class count
-/// from 2 to 17. On an AVX-512 CPU this holds the explicit AVX-512 passes
-/// (`kernel/softmax_avx512.rs`, class counts 2 to 16, every pixel term: pass 1, and pass 2
-/// of the Dice-type losses) to the portable code they replace; with and without a
+/// from 2 to 17, and 23 and 40. On an AVX-512 CPU this holds the explicit AVX-512 passes
+/// (`kernel/softmax_avx512.rs`, every pixel term: pass 1, and pass 2 of the Dice-type
+/// losses; a constant class count up to 8, any count beyond, with more than 16 classes
+/// packed in more than four registers of counts) to the portable code they replace; with and without a
 /// gradient, as pass 1 differs. It counts its focal draws with an integer and a real `γ`,
 /// whose kernels differ.
 #[test]
@@ -119,7 +120,10 @@ fn softmax_simd_paths_match_the_portable_path_bit_for_bit() {
     let mut covered = 0;
     let mut integer_focal = 0;
     let mut real_focal = 0;
-    for (c, small) in (2..=17usize).flat_map(|c| [(c, false), (c, true)]) {
+    for (c, small) in (2..=17usize)
+        .chain([23, 40])
+        .flat_map(|c| [(c, false), (c, true)])
+    {
         // 4 175 pixels: a full unit and a second with a ragged tail of 15 pixels; or 7
         // pixels, units that are only a tail.
         let dims: &[usize] = if small { &[3, c, 7] } else { &[2, c, 5, 835] };

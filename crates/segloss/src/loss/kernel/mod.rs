@@ -11,8 +11,8 @@
 //! branch-free (`crate::math` functions and selects) so LLVM vectorises it. Each hot
 //! function exists twice: multiversioned for AVX-512 / AVX2+FMA with run-time detection, and
 //! the plain (scalar-target) body, which [`force_scalar`] selects so tests cover it. The
-//! softmax passes of every pixel term and Dice-type loss (2 to 16 classes; the lane loops
-//! have a constant class count up to 8) have a third version in explicit AVX-512
+//! softmax passes of every pixel term and Dice-type loss (any class count; a constant one
+//! up to 8, as in the lane loops) have a third version in explicit AVX-512
 //! ([`softmax_avx512`]), bit for bit the same as the others; so do the binary sigmoid losses
 //! (BCE, focal, no term) and their Dice-type passes ([`sigmoid_avx512`]).
 

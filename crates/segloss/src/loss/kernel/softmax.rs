@@ -105,12 +105,16 @@ pub(crate) struct SoftmaxOut {
 /// The largest integer `γ` whose focal term is computed by multiplication ([`Terms::kint`]).
 const MAX_INT_GAMMA: f32 = 8.0;
 
-/// Expands to `$go!(NC, LNC, KIND)` for the class count `$classes` and the pixel term's
-/// kind `$kind` ([`SoftmaxPixel::kind`]): `NC` is the count as a constant for 2–16 classes
-/// (the explicit AVX-512 passes) and 0 (any count) otherwise; `LNC`, that of the lane loops,
-/// is the count for 2–8 classes and 0 otherwise. A constant class count keeps the per-class
-/// scratch in registers (measured: Dice+CE at 2×4×96³ took 16 ms this way against 29 ms
-/// with the heap scratch); the lane loops stop at 8 to bound the build's code size.
+/// Expands to `$go!(NC, KIND)` for the class count `$classes` and the pixel term's kind
+/// `$kind` ([`SoftmaxPixel::kind`]): `NC` is the count as a constant for 2–8 classes and 0
+/// (any count, per-class scratch on the heap) otherwise. A constant class count keeps the
+/// per-class scratch in registers (measured: Dice+CE at 2×4×96³ took 16 ms this way against
+/// 29 ms with the heap scratch in the lane loops). Beyond 8 classes most of the scratch no
+/// longer fits in registers anyway, and each constant count is a copy of every kernel:
+/// session 17's constants for 9 to 16 classes doubled the release build of `segloss-cli`
+/// (5 → 10 minutes on the development VM) for a gain that the explicit AVX-512 passes with
+/// any count (session 18) now give at 12 to 16 classes and part of at 9 to 11
+/// (`docs/kernel-performance.md`).
 macro_rules! with_consts {
     ($classes:expr, $kind:expr, $go:ident) => {
         match $classes {
@@ -121,26 +125,15 @@ macro_rules! with_consts {
             6 => with_consts!(@kind 6, $kind, $go),
             7 => with_consts!(@kind 7, $kind, $go),
             8 => with_consts!(@kind 8, $kind, $go),
-            9 => with_consts!(@kind 9 0, $kind, $go),
-            10 => with_consts!(@kind 10 0, $kind, $go),
-            11 => with_consts!(@kind 11 0, $kind, $go),
-            12 => with_consts!(@kind 12 0, $kind, $go),
-            13 => with_consts!(@kind 13 0, $kind, $go),
-            14 => with_consts!(@kind 14 0, $kind, $go),
-            15 => with_consts!(@kind 15 0, $kind, $go),
-            16 => with_consts!(@kind 16 0, $kind, $go),
             _ => with_consts!(@kind 0, $kind, $go),
         }
     };
     (@kind $nc:literal, $kind:expr, $go:ident) => {
-        with_consts!(@kind $nc $nc, $kind, $go)
-    };
-    (@kind $nc:literal $lnc:literal, $kind:expr, $go:ident) => {
         match $kind {
-            0 => $go!($nc, $lnc, 0),
-            1 => $go!($nc, $lnc, 1),
-            2 => $go!($nc, $lnc, 2),
-            _ => $go!($nc, $lnc, 3),
+            0 => $go!($nc, 0),
+            1 => $go!($nc, 1),
+            2 => $go!($nc, 2),
+            _ => $go!($nc, 3),
         }
     };
 }
@@ -864,13 +857,13 @@ pub(crate) fn grad_from_p<Lb: Label>(
 ) {
     with_classes(lab, s0, s1, ctx.classes, ctx.ignore, |_, cls_buf| {
         macro_rules! go {
-            ($nc:literal, $lnc:literal, $k:literal) => {
+            ($nc:literal, $k:literal) => {
                 if super::simd_enabled() {
                     if !explicit_from_p::<$nc, $k>(ctx, cls_buf, s0, s1, grads, coef) {
-                        from_p_simd::<$lnc, $k>(ctx, cls_buf, s0, s1, grads, coef)
+                        from_p_simd::<$nc, $k>(ctx, cls_buf, s0, s1, grads, coef)
                     }
                 } else {
-                    from_p_body::<$lnc, $k>(ctx, cls_buf, s0, s1, grads, coef)
+                    from_p_body::<$nc, $k>(ctx, cls_buf, s0, s1, grads, coef)
                 }
             };
         }
@@ -893,9 +886,9 @@ fn unit_simd<const NC: usize, const KIND: u8>(
 }
 
 /// Pass 1 by the explicit AVX-512 code ([`super::softmax_avx512`]) when it covers the call
-/// (class count 2 to 16, any pixel term, no per-pixel losses, a gradient as stored probabilities or, without the Dice-type sums, as
-/// the pixel term's) and the CPU has AVX-512; `None` otherwise. Same results
-/// as [`unit_simd`].
+/// (any class count and pixel term, no per-pixel losses, a gradient as stored probabilities
+/// or, without the Dice-type sums, as the pixel term's) and the CPU has AVX-512; `None`
+/// otherwise. Same results as [`unit_simd`].
 #[inline]
 #[allow(clippy::too_many_arguments)]
 fn explicit_unit<const NC: usize, const KIND: u8>(
@@ -908,11 +901,7 @@ fn explicit_unit<const NC: usize, const KIND: u8>(
     map: bool,
 ) -> Option<SoftmaxOut> {
     #[cfg(target_arch = "x86_64")]
-    if NC >= 2
-        && !map
-        && (grads.is_none() || ctx.store_p || !ctx.want_sums)
-        && super::avx512::available()
-    {
+    if !map && (grads.is_none() || ctx.store_p || !ctx.want_sums) && super::avx512::available() {
         let grads = grads.as_deref_mut();
         // SAFETY: `available` found the target features of `unit` on this CPU.
         return Some(unsafe {
@@ -924,9 +913,9 @@ fn explicit_unit<const NC: usize, const KIND: u8>(
     None
 }
 
-/// Pass 2 by the explicit AVX-512 code ([`super::softmax_avx512::from_p`]) when it covers
-/// the call (class count 2 to 16) and the CPU has AVX-512;
-/// returns whether it ran. Same results as [`from_p_simd`].
+/// Pass 2 by the explicit AVX-512 code ([`super::softmax_avx512::from_p`]) when the CPU has
+/// AVX-512 (it covers every class count); returns whether it ran. Same results as
+/// [`from_p_simd`].
 #[inline]
 fn explicit_from_p<const NC: usize, const KIND: u8>(
     ctx: &SoftmaxCtx<'_>,
@@ -937,7 +926,7 @@ fn explicit_from_p<const NC: usize, const KIND: u8>(
     coef: &[[f32; 2]],
 ) -> bool {
     #[cfg(target_arch = "x86_64")]
-    if NC >= 2 && super::avx512::available() {
+    if super::avx512::available() {
         // SAFETY: `available` found the target features of `from_p` on this CPU.
         unsafe { super::softmax_avx512::from_p::<NC, KIND>(ctx, cls_buf, s0, s1, grads, coef) };
         return true;
@@ -969,14 +958,14 @@ pub(crate) fn unit<Lb: Label>(
         ctx.ignore,
         |labels_ok, cls_buf| {
             macro_rules! go {
-                ($nc:literal, $lnc:literal, $k:literal) => {
+                ($nc:literal, $k:literal) => {
                     if super::simd_enabled() {
                         match explicit_unit::<$nc, $k>(ctx, x, cls_buf, s0, s1, &mut grads, map) {
                             Some(out) => out,
-                            None => unit_simd::<$lnc, $k>(ctx, x, cls_buf, s0, s1, grads, losses),
+                            None => unit_simd::<$nc, $k>(ctx, x, cls_buf, s0, s1, grads, losses),
                         }
                     } else {
-                        unit_body::<$lnc, $k>(ctx, x, cls_buf, s0, s1, grads, losses)
+                        unit_body::<$nc, $k>(ctx, x, cls_buf, s0, s1, grads, losses)
                     }
                 };
             }

@@ -49,19 +49,25 @@
 //! 2×4×96³ (6 interleaved rounds against the lane loops, fastest/median call): softmax focal
 //! 1.30×/1.34×, softmax Dice+focal 1.57×/1.53×.
 //!
-//! It covers every pixel kind (0 none, 1 cross-entropy, 2 and 3 focal) with a constant
-//! class count (2 to 16, [`MAX_NC`]), without per-pixel losses. Beyond 8 classes the lane
-//! loops it replaces are the general ones (any count, scratch on the heap), and the
-//! explicit passes are 1.9–2.9× faster there (Dice+CE on 1×C×96³ for C = 9, 14, 16; session
-//! 17), though their per-class vectors no longer all fit in registers.
+//! It covers every pixel kind (0 none, 1 cross-entropy, 2 and 3 focal) and every class
+//! count, without per-pixel losses: a constant count `NC` for 2 to 8 classes ([`MAX_NC`]),
+//! whose per-class vectors stay in registers where they fit, and `NC = 0` for any count,
+//! whose per-class vectors live in scratch on the heap (one allocation per unit, in L1 for
+//! any count up to a few hundred) through the same code ([`scratch`]). Beyond 8 classes the
+//! lane loops it replaces are the general ones, which it outruns about 2× (Dice+CE on
+//! 1×C×96³, session 18: C = 17 1.9–2.0×, C = 24 1.7–2.1×, C = 40 1.4–1.9×). Session 17 had
+//! given 9 to 16 classes constants of their own (1.9–2.9× the lane loops); any count does
+//! about as well at 12 to 16 classes, is 1.0–1.8× slower at 9 and 0.9–1.4× at 10 and 11
+//! (`docs/kernel-performance.md`), and halves the release build.
 
 use super::avx512::{exp_neg, fold_vec, ln_normal, load_ps, splat, store_ps};
 use super::softmax::{SoftmaxCtx, SoftmaxOut};
 use super::{FOLD, LANES, PIXEL_CHUNK};
 use std::arch::x86_64::*;
 
-/// The largest class count with explicit passes (a constant `NC` each).
-pub(super) const MAX_NC: usize = 16;
+/// The largest class count with explicit passes of its own (a constant `NC` each); larger
+/// counts take the passes for any count (`NC = 0`).
+pub(super) const MAX_NC: usize = 8;
 
 /// Registers of packed class counts, four classes each ([`unit_with`]).
 const CNT: usize = MAX_NC / 4;
@@ -125,9 +131,28 @@ fn int_powers(u: __m512, k: u32) -> (__m512, __m512) {
 
 /// `cw_c = −scale·(ε/C)·w_c` per class for cross-entropy's smoothing term, and the same
 /// product times 0 for the other kinds (the portable code's factor, sign of zero included).
-fn smoothing_weights<const NC: usize, const KIND: u8>(t: &super::softmax::Terms) -> [f32; NC] {
+fn smoothing_weights<const KIND: u8>(t: &super::softmax::Terms, cw: &mut [f32]) {
     let ce = if KIND == 1 { 1.0f32 } else { 0.0 };
-    std::array::from_fn(|c| -t.scale * t.k_eps * t.wts[c] * ce)
+    for (c, w) in cw.iter_mut().enumerate() {
+        *w = -t.scale * t.k_eps * t.wts[c] * ce;
+    }
+}
+
+/// Per-class scratch: `fixed` for a constant class count `NC > 0` (a constant length, so
+/// the per-class loops unroll and the vectors stay in registers where they fit), `heap`
+/// for any count (`NC = 0`). The choice depends on `NC` alone, so it folds away.
+#[inline(always)]
+fn scratch<'a, T, const NC: usize, const K: usize>(
+    fixed: &'a mut [T; K],
+    heap: &'a mut [T],
+) -> &'a mut [T] {
+    if NC > 0 { fixed } else { heap }
+}
+
+/// The heap side of [`scratch`]: `len` copies of `v` for any class count (`NC = 0`), empty
+/// for a constant one.
+fn heap<T: Clone, const NC: usize>(len: usize, v: T) -> Vec<T> {
+    if NC > 0 { Vec::new() } else { vec![v; len] }
 }
 
 /// The pixel term's gradient for one class, `pa·p_c + (pb·[c = y] + vf·cw_c)`, in the
@@ -209,13 +234,13 @@ fn neg_ln_py(py: __m512, u: __m512) -> __m512 {
 /// `cnt`, see [`unit_with`]), and zeroes them.
 #[inline]
 #[target_feature(enable = "avx512f")]
-fn fold_all<const NC: usize, const SUMS: bool>(
+fn fold_all<const SUMS: bool>(
     out: &mut SoftmaxOut,
     sums: &mut [[f64; 3]],
     [l, w, n]: [&mut __m512; 3],
-    sacc: &mut [[__m512; 2]; NC],
-    cnt: &mut [__m512i; CNT],
-    counts: &mut [u64; NC],
+    sacc: &mut [[__m512; 2]],
+    cnt: &mut [__m512i],
+    counts: &mut [u64],
 ) {
     out.loss += fold_vec(l);
     out.wsum += fold_vec(w);
@@ -228,11 +253,11 @@ fn fold_all<const NC: usize, const SUMS: bool>(
         su[1] += fold_vec(&mut sa[1]);
         counts[c] += u64::from(byte_count(cnt[c / 4], c % 4));
     }
-    *cnt = [_mm512_setzero_si512(); CNT];
+    cnt.fill(_mm512_setzero_si512());
 }
 
-/// Pass 1 over pixels `s0..s1` of one image for a constant class count `NC` (2 to 16) and
-/// pixel kind `KIND` (0 to 3): the same contract and results as `softmax::unit_body` with
+/// Pass 1 over pixels `s0..s1` of one image for a constant class count `NC` (2 to
+/// [`MAX_NC`]) or any count (`NC = 0`) and pixel kind `KIND` (0 to 3): the same contract and results as `softmax::unit_body` with
 /// no per-pixel losses, and a gradient either as stored probabilities
 /// ([`SoftmaxCtx::store_p`]) or, without the Dice-type sums, as the pixel term's gradient.
 ///
@@ -250,7 +275,8 @@ pub(super) fn unit<const NC: usize, const KIND: u8>(
     s1: usize,
     grads: Option<&mut [&mut [f32]]>,
 ) -> SoftmaxOut {
-    debug_assert!(KIND <= 3 && (2..=MAX_NC).contains(&NC) && ctx.classes == NC);
+    debug_assert!(KIND <= 3 && ctx.classes >= 2);
+    debug_assert!(NC == 0 || ((2..=MAX_NC).contains(&NC) && ctx.classes == NC));
     debug_assert!(grads.is_none() || ctx.store_p || !ctx.want_sums);
     let a = (ctx, x, cls_buf, s0, s1, grads);
     match (ctx.want_sums, ctx.squared, a.5.is_some(), ctx.store_p) {
@@ -320,33 +346,55 @@ fn unit_with<
 >(
     (ctx, x, cls_buf, s0, s1, grads): UnitArgs<'_, '_, '_>,
 ) -> SoftmaxOut {
+    let nc = if NC > 0 { NC } else { ctx.classes };
     let s = ctx.spatial;
     let n = s1 - s0;
     // The bounds every access below relies on, checked once (and that `GRAD` is what
     // `unit` chose it to be: the stores below go through `gp`).
-    assert!(s0 <= s1 && s1 <= s && n <= PIXEL_CHUNK && x.len() >= NC * s);
+    assert!(s0 <= s1 && s1 <= s && n <= PIXEL_CHUNK && x.len() >= nc * s);
     assert_eq!(GRAD, grads.is_some());
-    let xp: [*const f32; NC] = std::array::from_fn(|c| x[c * s + s0..].as_ptr());
-    let mut gp = [std::ptr::null_mut::<f32>(); NC];
+    let mut xp_fixed = [std::ptr::null::<f32>(); NC];
+    let mut xp_heap = heap::<_, NC>(nc, std::ptr::null::<f32>());
+    let xp = scratch::<_, NC, NC>(&mut xp_fixed, &mut xp_heap);
+    for (c, p) in xp.iter_mut().enumerate() {
+        *p = x[c * s + s0..].as_ptr();
+    }
+    let mut gp_fixed = [std::ptr::null_mut::<f32>(); NC];
+    let mut gp_heap = heap::<_, NC>(nc, std::ptr::null_mut::<f32>());
+    let gp = scratch::<_, NC, NC>(&mut gp_fixed, &mut gp_heap);
     if let Some(gs) = grads {
-        assert!(gs.len() >= NC && gs.iter().take(NC).all(|g| g.len() >= n));
+        assert!(gs.len() >= nc && gs.iter().take(nc).all(|g| g.len() >= n));
         for (p, g) in gp.iter_mut().zip(gs.iter_mut()) {
             *p = g.as_mut_ptr();
         }
     }
-    let t = super::softmax::Terms::of(ctx, NC);
-    let mut wts = [0f32; NC];
-    wts.copy_from_slice(&t.wts[..NC]);
+    let t = super::softmax::Terms::of(ctx, nc);
+    let mut wts_fixed = [0f32; NC];
+    let mut wts_heap = heap::<_, NC>(nc, 0f32);
+    let wts = scratch::<_, NC, NC>(&mut wts_fixed, &mut wts_heap);
+    wts.copy_from_slice(&t.wts[..nc]);
     let keep = 1.0 - t.ce_eps;
     let scale = t.scale;
-    let cw = smoothing_weights::<NC, KIND>(&t);
+    let mut cw_fixed = [0f32; NC];
+    let mut cw_heap = heap::<_, NC>(nc, 0f32);
+    let cw = scratch::<_, NC, NC>(&mut cw_fixed, &mut cw_heap);
+    smoothing_weights::<KIND>(&t, cw);
     let mut out = SoftmaxOut::default();
-    let mut sums = vec![[0f64; 3]; if SUMS { NC } else { 0 }];
+    let mut sums = vec![[0f64; 3]; if SUMS { nc } else { 0 }];
     let zero = _mm512_setzero_ps();
     let (mut acc_loss, mut acc_w, mut acc_n, mut acc_bad) = (zero, zero, zero, zero);
-    let mut sacc = [[zero; 2]; NC];
-    let mut cnt = [_mm512_setzero_si512(); CNT];
-    let mut counts = [0u64; NC];
+    let mut sacc_fixed = [[zero; 2]; NC];
+    let mut sacc_heap = heap::<_, NC>(nc, [zero; 2]);
+    let sacc = scratch::<_, NC, NC>(&mut sacc_fixed, &mut sacc_heap);
+    let mut cnt_fixed = [_mm512_setzero_si512(); CNT];
+    let mut cnt_heap = heap::<_, NC>(nc.div_ceil(4), _mm512_setzero_si512());
+    let cnt = scratch::<_, NC, CNT>(&mut cnt_fixed, &mut cnt_heap);
+    let mut counts_fixed = [0u64; NC];
+    let mut counts_heap = heap::<_, NC>(nc, 0u64);
+    let counts = scratch::<_, NC, NC>(&mut counts_fixed, &mut counts_heap);
+    // The per-block scratch of any class count, allocated once.
+    let mut e_heap = heap::<_, NC>(nc, zero);
+    let mut hits_heap = heap::<_, NC>(nc, 0 as __mmask16);
 
     // One block of pixels `off..off + 16` (`live` all ones), or of the tail's `live` lanes (the
     // others read as 0, like the portable code's zero padding, and their label is −1).
@@ -360,11 +408,12 @@ fn unit_with<
             let valid = _mm512_cmpge_epi32_mask(cls, _mm512_setzero_si512());
             let vf = _mm512_maskz_mov_ps(valid, splat(1.0));
             if live == !0 {
-                for xc in &xp {
+                for xc in xp.iter() {
                     super::prefetch(*xc, off);
                 }
             }
-            let mut e = [zero; NC];
+            let mut e_fixed = [zero; NC];
+            let e = scratch::<_, NC, NC>(&mut e_fixed, &mut e_heap);
             for (c, ec) in e.iter_mut().enumerate() {
                 // SAFETY: pixel `s0 + off + 16 ≤ s1 ≤ s` of class `c < NC` lies in `x`
                 // (checked above); the tail reads only its `live` lanes.
@@ -377,7 +426,8 @@ fn unit_with<
             }
             let (mut xy, mut z, mut below, mut ties) = (zero, zero, zero, zero);
             let (mut swd, mut wy, mut zrest, mut ey) = (zero, zero, zero, zero);
-            let mut hits = [0 as __mmask16; NC];
+            let mut hits_fixed = [0 as __mmask16; NC];
+            let hits = scratch::<_, NC, NC>(&mut hits_fixed, &mut hits_heap);
             for (c, ec) in e.iter_mut().enumerate() {
                 let d = _mm512_sub_ps(*ec, m);
                 let hit = _mm512_cmpeq_epi32_mask(cls, _mm512_set1_epi32(c as i32));
@@ -485,11 +535,11 @@ fn unit_with<
                 let one = _mm512_set1_epi32(1);
                 // Register `k` holds classes `4k..4k + 3`: a shift outside `0..32` (another
                 // register's class, or the −1 of an ignored pixel) adds 0.
-                for (k, ck) in cnt.iter_mut().enumerate().take(NC.div_ceil(4)) {
+                for (k, ck) in cnt.iter_mut().enumerate().take(nc.div_ceil(4)) {
                     let shk = _mm512_sub_epi32(sh, _mm512_set1_epi32(32 * k as i32));
                     *ck = _mm512_add_epi32(*ck, _mm512_sllv_epi32(one, shk));
                 }
-                for ((p, sa), &hit) in e.iter().zip(sacc.iter_mut()).zip(&hits) {
+                for ((p, sa), &hit) in e.iter().zip(sacc.iter_mut()).zip(hits.iter()) {
                     sa[0] = _mm512_mask_add_ps(sa[0], hit, sa[0], *p);
                     // `p·p` or `p·1` added where the label counts: the portable
                     // `(vf·p)·(p or 1) + a`, whose product is 0 elsewhere.
@@ -504,11 +554,11 @@ fn unit_with<
             }
             if GRAD {
                 if live == !0 {
-                    for g in &gp {
+                    for g in gp.iter() {
                         super::prefetch_w(*g, off);
                     }
                 }
-                for (c, (g, p)) in gp.iter().zip(&e).enumerate() {
+                for (c, (g, p)) in gp.iter().zip(e.iter()).enumerate() {
                     let v = if PIXG {
                         let hitf = _mm512_maskz_mov_ps(hits[c], splat(1.0));
                         pixel_grad(pa, pb, *p, hitf, vf, cw[c])
@@ -527,13 +577,13 @@ fn unit_with<
     for k in 0..full {
         block!(k * LANES, !0);
         if k % FOLD == FOLD - 1 {
-            fold_all::<NC, SUMS>(
+            fold_all::<SUMS>(
                 &mut out,
                 &mut sums,
                 [&mut acc_loss, &mut acc_w, &mut acc_n],
-                &mut sacc,
-                &mut cnt,
-                &mut counts,
+                sacc,
+                cnt,
+                counts,
             );
         }
     }
@@ -541,17 +591,17 @@ fn unit_with<
     if tail > 0 {
         block!(full * LANES, (1u16 << tail) - 1);
     }
-    fold_all::<NC, SUMS>(
+    fold_all::<SUMS>(
         &mut out,
         &mut sums,
         [&mut acc_loss, &mut acc_w, &mut acc_n],
-        &mut sacc,
-        &mut cnt,
-        &mut counts,
+        sacc,
+        cnt,
+        counts,
     );
     if SUMS {
         // Every labelled pixel hits one class (a label ≥ `C` fails the unit anyway).
-        for (su, &k) in sums.iter_mut().zip(&counts) {
+        for (su, &k) in sums.iter_mut().zip(counts.iter()) {
             su[2] = k as f64;
         }
         out.count = counts.iter().sum::<u64>() as f64;
@@ -569,7 +619,7 @@ fn unit_with<
 }
 
 /// Pass 2 of the softmax Dice-type losses over pixels `s0..s1` of one image, for a constant
-/// class count `NC` (2 to 16) and pixel kind `KIND` (0 to 3): `softmax::from_p_body`, bit for
+/// class count `NC` (2 to [`MAX_NC`]) or any count (`NC = 0`) and pixel kind `KIND` (0 to 3): `softmax::from_p_body`, bit for
 /// bit (the portable path checks it: `tests/loss_dispatch.rs`). `grads` holds the `NC`
 /// pieces of the probabilities pass 1 stored, which receive the gradient; `coef` the Dice
 /// coefficients `[A_c, B_c]` of the image.
@@ -584,7 +634,8 @@ pub(super) fn from_p<const NC: usize, const KIND: u8>(
     grads: &mut [&mut [f32]],
     coef: &[[f32; 2]],
 ) {
-    debug_assert!(KIND <= 3 && (2..=MAX_NC).contains(&NC) && ctx.classes == NC);
+    debug_assert!(KIND <= 3 && ctx.classes >= 2);
+    debug_assert!(NC == 0 || ((2..=MAX_NC).contains(&NC) && ctx.classes == NC));
     if ctx.squared {
         from_p_with::<NC, KIND, true>(ctx, cls_buf, s0, s1, grads, coef);
     } else {
@@ -609,18 +660,37 @@ fn from_p_with<const NC: usize, const KIND: u8, const SQ: bool>(
     grads: &mut [&mut [f32]],
     coef: &[[f32; 2]],
 ) {
+    let nc = if NC > 0 { NC } else { ctx.classes };
     let n = s1 - s0;
     // The bounds every access below relies on, checked once.
-    assert!(n <= PIXEL_CHUNK && coef.len() >= NC && grads.len() >= NC);
-    assert!(grads.iter().take(NC).all(|g| g.len() >= n));
-    let gp: [*mut f32; NC] = std::array::from_fn(|c| grads[c].as_mut_ptr());
-    let t = super::softmax::Terms::of(ctx, NC);
+    assert!(n <= PIXEL_CHUNK && coef.len() >= nc && grads.len() >= nc);
+    assert!(grads.iter().take(nc).all(|g| g.len() >= n));
+    let mut gp_fixed = [std::ptr::null_mut::<f32>(); NC];
+    let mut gp_heap = heap::<_, NC>(nc, std::ptr::null_mut::<f32>());
+    let gp = scratch::<_, NC, NC>(&mut gp_fixed, &mut gp_heap);
+    for (p, g) in gp.iter_mut().zip(grads.iter_mut()) {
+        *p = g.as_mut_ptr();
+    }
+    let t = super::softmax::Terms::of(ctx, nc);
     let (ce_eps, scale, k_eps) = (t.ce_eps, t.scale, t.k_eps);
     // Per class: the label's weight, `cw_c = −scale·(ε/C)·w_c` (cross-entropy).
-    let wts: [f32; NC] = std::array::from_fn(|c| t.wts[c]);
-    let cw = smoothing_weights::<NC, KIND>(&t);
+    let mut wts_fixed = [0f32; NC];
+    let mut wts_heap = heap::<_, NC>(nc, 0f32);
+    let wts = scratch::<_, NC, NC>(&mut wts_fixed, &mut wts_heap);
+    wts.copy_from_slice(&t.wts[..nc]);
+    let mut cw_fixed = [0f32; NC];
+    let mut cw_heap = heap::<_, NC>(nc, 0f32);
+    let cw = scratch::<_, NC, NC>(&mut cw_fixed, &mut cw_heap);
+    smoothing_weights::<KIND>(&t, cw);
     let zero = _mm512_setzero_ps();
     let one = splat(1.0);
+    // The per-block scratch of any class count, allocated once.
+    let (mut p_heap, mut hitf_heap, mut gc_heap) = (
+        heap::<_, NC>(nc, zero),
+        heap::<_, NC>(nc, zero),
+        heap::<_, NC>(nc, zero),
+    );
+    let mut hits_heap = heap::<_, NC>(nc, 0 as __mmask16);
 
     macro_rules! block {
         ($off:expr, $live:expr) => {{
@@ -631,21 +701,24 @@ fn from_p_with<const NC: usize, const KIND: u8, const SQ: bool>(
             // writes only its `live` lanes.
             let cls = unsafe { load_classes(cls_buf.as_ptr().add(off), live) };
             if live == !0 {
-                for g in &gp {
+                for g in gp.iter() {
                     super::prefetch(g.cast_const(), off);
                 }
             }
-            let mut p = [zero; NC];
-            for (pc, g) in p.iter_mut().zip(&gp) {
+            let mut p_fixed = [zero; NC];
+            let p = scratch::<_, NC, NC>(&mut p_fixed, &mut p_heap);
+            for (pc, g) in p.iter_mut().zip(gp.iter()) {
                 // SAFETY: as above.
                 *pc = unsafe { load_ps(g.add(off), live) };
             }
             let valid = _mm512_cmpge_epi32_mask(cls, _mm512_setzero_si512());
             let vf = _mm512_maskz_mov_ps(valid, one);
-            let mut hitf = [zero; NC];
-            let mut hits = [0 as __mmask16; NC];
+            let mut hitf_fixed = [zero; NC];
+            let hitf = scratch::<_, NC, NC>(&mut hitf_fixed, &mut hitf_heap);
+            let mut hits_fixed = [0 as __mmask16; NC];
+            let hits = scratch::<_, NC, NC>(&mut hits_fixed, &mut hits_heap);
             let mut wy = zero;
-            for (c, (h, hm)) in hitf.iter_mut().zip(&mut hits).enumerate() {
+            for (c, (h, hm)) in hitf.iter_mut().zip(hits.iter_mut()).enumerate() {
                 let hit = _mm512_cmpeq_epi32_mask(cls, _mm512_set1_epi32(c as i32));
                 *hm = hit;
                 *h = _mm512_maskz_mov_ps(hit, one);
@@ -665,7 +738,7 @@ fn from_p_with<const NC: usize, const KIND: u8, const SQ: bool>(
             if KIND >= 2 {
                 // `u = 1 − p_y` as the sum of the other classes' `p` (no cancellation).
                 let (mut py, mut u) = (zero, zero);
-                for (pc, &hit) in p.iter().zip(&hits) {
+                for (pc, &hit) in p.iter().zip(hits.iter()) {
                     py = _mm512_mask_add_ps(py, hit, py, *pc);
                     u = _mm512_mask_add_ps(u, !hit, u, *pc);
                 }
@@ -693,9 +766,10 @@ fn from_p_with<const NC: usize, const KIND: u8, const SQ: bool>(
                 pa = _mm512_mul_ps(splat(scale), f);
                 pb = _mm512_mul_ps(splat(-scale), f);
             }
-            let mut gc = [zero; NC];
+            let mut gc_fixed = [zero; NC];
+            let gc = scratch::<_, NC, NC>(&mut gc_fixed, &mut gc_heap);
             let mut dot = zero;
-            for c in 0..NC {
+            for c in 0..nc {
                 let [ca, cb] = coef[c];
                 let mut y = _mm512_mul_ps(splat(cb), vf);
                 if SQ {
@@ -705,7 +779,7 @@ fn from_p_with<const NC: usize, const KIND: u8, const SQ: bool>(
                 gc[c] = _mm512_fmadd_ps(splat(ca), hitf[c], y);
                 dot = _mm512_fmadd_ps(p[c], gc[c], dot);
             }
-            for c in 0..NC {
+            for c in 0..nc {
                 let pix = if KIND != 0 {
                     pixel_grad(pa, pb, p[c], hitf[c], vf, cw[c])
                 } else {
