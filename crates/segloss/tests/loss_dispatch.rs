@@ -111,7 +111,7 @@ fn integer_gamma(desc: &str, prefix: &str) -> bool {
 /// weights, smoothing, squared denominators, per-image or batch sums) and every class count
 /// from 2 to 17, and 23 and 40. On an AVX-512 CPU this holds the explicit AVX-512 passes
 /// (`kernel/softmax_avx512.rs`, every pixel term: pass 1, and pass 2 of the Dice-type
-/// losses; a constant class count up to 8, any count beyond, with more than 16 classes
+/// losses; a constant class count up to 12, any count beyond, with more than 16 classes
 /// packed in more than four registers of counts) to the portable code they replace; with and without a
 /// gradient, as pass 1 differs. It counts its focal draws with an integer and a real `γ`,
 /// whose kernels differ.

@@ -12,7 +12,7 @@
 //! function exists twice: multiversioned for AVX-512 / AVX2+FMA with run-time detection, and
 //! the plain (scalar-target) body, which [`force_scalar`] selects so tests cover it. The
 //! softmax passes of every pixel term and Dice-type loss (any class count; a constant one
-//! up to 8, as in the lane loops) have a third version in explicit AVX-512
+//! up to 12, and up to 8 in the lane loops) have a third version in explicit AVX-512
 //! ([`softmax_avx512`]), bit for bit the same as the others; so do the binary sigmoid losses
 //! (BCE, focal, no term) and their Dice-type passes ([`sigmoid_avx512`]).
 

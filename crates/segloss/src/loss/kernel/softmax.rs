@@ -105,16 +105,16 @@ pub(crate) struct SoftmaxOut {
 /// The largest integer `γ` whose focal term is computed by multiplication ([`Terms::kint`]).
 const MAX_INT_GAMMA: f32 = 8.0;
 
-/// Expands to `$go!(NC, KIND)` for the class count `$classes` and the pixel term's kind
-/// `$kind` ([`SoftmaxPixel::kind`]): `NC` is the count as a constant for 2–8 classes and 0
-/// (any count, per-class scratch on the heap) otherwise. A constant class count keeps the
-/// per-class scratch in registers (measured: Dice+CE at 2×4×96³ took 16 ms this way against
-/// 29 ms with the heap scratch in the lane loops). Beyond 8 classes most of the scratch no
-/// longer fits in registers anyway, and each constant count is a copy of every kernel:
-/// session 17's constants for 9 to 16 classes doubled the release build of `segloss-cli`
-/// (5 → 10 minutes on the development VM) for a gain that the explicit AVX-512 passes with
-/// any count (session 18) now give at 12 to 16 classes and part of at 9 to 11
-/// (`docs/kernel-performance.md`).
+/// Expands to `$go!(NC, LNC, KIND)` for the class count `$classes` and the pixel term's
+/// kind `$kind` ([`SoftmaxPixel::kind`]): `NC`, the count of the explicit AVX-512 passes, is
+/// a constant for 2–12 classes and 0 (any count, per-class scratch on the heap) otherwise;
+/// `LNC`, that of the lane loops, is the count for 2–8 classes and 0 otherwise. A constant
+/// class count keeps the per-class scratch in registers (measured: Dice+CE at 2×4×96³ took
+/// 16 ms this way against 29 ms with the heap scratch in the lane loops). Each constant is
+/// a copy of every kernel: session 17's constants for 9 to 16 classes doubled the release
+/// build of `segloss-cli` (5 → 10 minutes on the development VM); with the explicit passes
+/// for any count (session 18) they gain nothing measurable at 12 to 16 classes and up to
+/// 1.8× at 9, so they stop at 12 (`docs/kernel-performance.md`).
 macro_rules! with_consts {
     ($classes:expr, $kind:expr, $go:ident) => {
         match $classes {
@@ -125,15 +125,22 @@ macro_rules! with_consts {
             6 => with_consts!(@kind 6, $kind, $go),
             7 => with_consts!(@kind 7, $kind, $go),
             8 => with_consts!(@kind 8, $kind, $go),
+            9 => with_consts!(@kind 9 0, $kind, $go),
+            10 => with_consts!(@kind 10 0, $kind, $go),
+            11 => with_consts!(@kind 11 0, $kind, $go),
+            12 => with_consts!(@kind 12 0, $kind, $go),
             _ => with_consts!(@kind 0, $kind, $go),
         }
     };
     (@kind $nc:literal, $kind:expr, $go:ident) => {
+        with_consts!(@kind $nc $nc, $kind, $go)
+    };
+    (@kind $nc:literal $lnc:literal, $kind:expr, $go:ident) => {
         match $kind {
-            0 => $go!($nc, 0),
-            1 => $go!($nc, 1),
-            2 => $go!($nc, 2),
-            _ => $go!($nc, 3),
+            0 => $go!($nc, $lnc, 0),
+            1 => $go!($nc, $lnc, 1),
+            2 => $go!($nc, $lnc, 2),
+            _ => $go!($nc, $lnc, 3),
         }
     };
 }
@@ -857,13 +864,13 @@ pub(crate) fn grad_from_p<Lb: Label>(
 ) {
     with_classes(lab, s0, s1, ctx.classes, ctx.ignore, |_, cls_buf| {
         macro_rules! go {
-            ($nc:literal, $k:literal) => {
+            ($nc:literal, $lnc:literal, $k:literal) => {
                 if super::simd_enabled() {
                     if !explicit_from_p::<$nc, $k>(ctx, cls_buf, s0, s1, grads, coef) {
-                        from_p_simd::<$nc, $k>(ctx, cls_buf, s0, s1, grads, coef)
+                        from_p_simd::<$lnc, $k>(ctx, cls_buf, s0, s1, grads, coef)
                     }
                 } else {
-                    from_p_body::<$nc, $k>(ctx, cls_buf, s0, s1, grads, coef)
+                    from_p_body::<$lnc, $k>(ctx, cls_buf, s0, s1, grads, coef)
                 }
             };
         }
@@ -958,14 +965,14 @@ pub(crate) fn unit<Lb: Label>(
         ctx.ignore,
         |labels_ok, cls_buf| {
             macro_rules! go {
-                ($nc:literal, $k:literal) => {
+                ($nc:literal, $lnc:literal, $k:literal) => {
                     if super::simd_enabled() {
                         match explicit_unit::<$nc, $k>(ctx, x, cls_buf, s0, s1, &mut grads, map) {
                             Some(out) => out,
-                            None => unit_simd::<$nc, $k>(ctx, x, cls_buf, s0, s1, grads, losses),
+                            None => unit_simd::<$lnc, $k>(ctx, x, cls_buf, s0, s1, grads, losses),
                         }
                     } else {
-                        unit_body::<$nc, $k>(ctx, x, cls_buf, s0, s1, grads, losses)
+                        unit_body::<$lnc, $k>(ctx, x, cls_buf, s0, s1, grads, losses)
                     }
                 };
             }
