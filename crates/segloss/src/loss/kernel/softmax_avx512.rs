@@ -52,8 +52,8 @@
 //! It covers every pixel kind (0 none, 1 cross-entropy, 2 and 3 focal) and every class
 //! count, without per-pixel losses: a constant count `NC` for 2 to 12 classes
 //! ([`MAX_NC`]), whose per-class vectors stay in registers where they fit, and `NC = 0` for
-//! any count, whose per-class vectors live in scratch on the heap (one allocation per unit,
-//! in L1 for any count up to a few hundred) through the same code ([`scratch`]). Beyond 8
+//! any count, whose per-class vectors live in scratch on the heap (allocated once per unit
+//! of pixels, in L1 for any count up to a few hundred) through the same code ([`scratch`]). Beyond 8
 //! classes the lane loops it replaces are the general ones, which it outruns about 2×
 //! (Dice+CE on 1×C×96³, session 18: C = 17 1.9–2.0×, C = 24 1.7–2.1×, C = 40 1.4–1.9×).
 //! Session 17 had given each of 9 to 16 classes a constant; any count does about as well
@@ -259,9 +259,10 @@ fn fold_all<const SUMS: bool>(
 }
 
 /// Pass 1 over pixels `s0..s1` of one image for a constant class count `NC` (2 to
-/// [`MAX_NC`]) or any count (`NC = 0`) and pixel kind `KIND` (0 to 3): the same contract and results as `softmax::unit_body` with
-/// no per-pixel losses, and a gradient either as stored probabilities
-/// ([`SoftmaxCtx::store_p`]) or, without the Dice-type sums, as the pixel term's gradient.
+/// [`MAX_NC`]) or any count (`NC = 0`) and pixel kind `KIND` (0 to 3): the same contract
+/// and results as `softmax::unit_body` with no per-pixel losses, and a gradient either as
+/// stored probabilities ([`SoftmaxCtx::store_p`]) or, without the Dice-type sums, as the
+/// pixel term's gradient.
 ///
 /// Dispatches to [`unit_with`] on whether the Dice-type sums are wanted, squared, and
 /// what the gradient buffer receives: as constants, these choices leave the loop without
@@ -417,7 +418,7 @@ fn unit_with<
             let mut e_fixed = [zero; NC];
             let e = scratch::<_, NC, NC>(&mut e_fixed, &mut e_heap);
             for (c, ec) in e.iter_mut().enumerate() {
-                // SAFETY: pixel `s0 + off + 16 ≤ s1 ≤ s` of class `c < NC` lies in `x`
+                // SAFETY: pixel `s0 + off + 16 ≤ s1 ≤ s` of class `c < C` lies in `x`
                 // (checked above); the tail reads only its `live` lanes.
                 *ec = unsafe { load_ps(xp[c].add(off), live) };
             }
@@ -621,10 +622,11 @@ fn unit_with<
 }
 
 /// Pass 2 of the softmax Dice-type losses over pixels `s0..s1` of one image, for a constant
-/// class count `NC` (2 to [`MAX_NC`]) or any count (`NC = 0`) and pixel kind `KIND` (0 to 3): `softmax::from_p_body`, bit for
-/// bit (the portable path checks it: `tests/loss_dispatch.rs`). `grads` holds the `NC`
-/// pieces of the probabilities pass 1 stored, which receive the gradient; `coef` the Dice
-/// coefficients `[A_c, B_c]` of the image.
+/// class count `NC` (2 to [`MAX_NC`]) or any count (`NC = 0`) and pixel kind `KIND` (0 to
+/// 3): `softmax::from_p_body`, bit for bit (the portable path checks it:
+/// `tests/loss_dispatch.rs`). `grads` holds the `C` pieces of the probabilities pass 1
+/// stored, which receive the gradient; `coef` the Dice coefficients `[A_c, B_c]` of the
+/// image.
 ///
 /// Callers outside this target-feature context check [`available`] first.
 #[target_feature(enable = "avx512f,fma")]
