@@ -199,20 +199,21 @@ fn fixed_or_slice<'a, T: Copy, const NC: usize>(v: &'a [T], buf: &'a mut [T; NC]
     }
 }
 
-/// Per-class scratch of `nc` rows on the heap, used only when the class count is not a
-/// constant (`NC = 0`); empty otherwise.
-fn heap_rows<const NC: usize>(nc: usize) -> Vec<[f32; LANES]> {
-    vec![[0f32; LANES]; if NC > 0 { 0 } else { nc }]
+/// Per-class scratch: `fixed` for a constant class count `NC > 0` (a constant length, so
+/// the per-class loops unroll and LLVM keeps the entries in registers where they fit),
+/// `heap` for any count (`NC = 0`). The choice depends on `NC` alone, so it folds away.
+#[inline(always)]
+pub(super) fn scratch<'a, T, const NC: usize, const K: usize>(
+    fixed: &'a mut [T; K],
+    heap: &'a mut [T],
+) -> &'a mut [T] {
+    if NC > 0 { fixed } else { heap }
 }
 
-/// `fixed` for a constant class count, `heap` otherwise: the choice depends on `NC` alone,
-/// so LLVM resolves it and keeps a fixed array in registers.
-#[inline(always)]
-fn rows<'a, const NC: usize>(
-    fixed: &'a mut [[f32; LANES]; NC],
-    heap: &'a mut [[f32; LANES]],
-) -> &'a mut [[f32; LANES]] {
-    if NC > 0 { fixed } else { heap }
+/// The heap side of [`scratch`]: `len` copies of `v` for any class count (`NC = 0`), empty
+/// for a constant one.
+pub(super) fn heap<T: Clone, const NC: usize>(len: usize, v: T) -> Vec<T> {
+    if NC > 0 { Vec::new() } else { vec![v; len] }
 }
 
 /// `(u^{k−1}, u^k)` lane by lane for the integer-`γ` focal term, by multiplication;
@@ -424,8 +425,8 @@ fn unit_body<const NC: usize, const KIND: u8>(
     let mut wts_fixed = [0f32; NC];
     let wts = fixed_or_slice(&wts, &mut wts_fixed);
 
-    let mut e_heap = heap_rows::<NC>(nc);
-    let mut gp_heap = heap_rows::<NC>(nc);
+    let mut e_heap = heap::<_, NC>(nc, [0f32; LANES]);
+    let mut gp_heap = heap::<_, NC>(nc, [0f32; LANES]);
     let mut sacc_fixed = [[[0f32; LANES]; 3]; NC];
     let mut sacc_heap = vec![[[0f32; LANES]; 3]; if NC > 0 || !ctx.want_sums { 0 } else { nc }];
     // Chosen on `NC` alone, a constant: a choice that also depended on `want_sums` left the
@@ -454,7 +455,7 @@ fn unit_body<const NC: usize, const KIND: u8>(
             let len: usize = $len;
             // Per-block scratch for a constant class count (see `from_p_body`).
             let mut e_fixed = [[0f32; LANES]; NC];
-            let e = rows(&mut e_fixed, &mut e_heap);
+            let e = scratch::<_, NC, NC>(&mut e_fixed, &mut e_heap);
             for (c, ec) in e.iter_mut().enumerate() {
                 let base = c * s + b;
                 if len == LANES {
@@ -649,7 +650,7 @@ fn unit_body<const NC: usize, const KIND: u8>(
                         ce: KIND == 1,
                     };
                     let mut gp_fixed = [[0f32; LANES]; NC];
-                    let gp = rows(&mut gp_fixed, &mut gp_heap);
+                    let gp = scratch::<_, NC, NC>(&mut gp_fixed, &mut gp_heap);
                     grad_block(e, &cls, &vf, &terms, wts, None, sq, gs, off, len, gp);
                 }
             }
@@ -710,8 +711,8 @@ fn from_p_body<const NC: usize, const KIND: u8>(
     // gradient stores change them).
     let mut coef_fixed = [[0f32; 2]; NC];
     let coef = fixed_or_slice(coef, &mut coef_fixed);
-    let mut p_heap = heap_rows::<NC>(nc);
-    let mut gp_heap = heap_rows::<NC>(nc);
+    let mut p_heap = heap::<_, NC>(nc, [0f32; LANES]);
+    let mut gp_heap = heap::<_, NC>(nc, [0f32; LANES]);
     // The block body as a macro, expanded for the full blocks (`len = LANES`, a constant:
     // the copies stay fixed-size moves) and once for the tail, as in `unit_body` (with a
     // runtime `len` the copies were `memcpy` calls, a twentieth of a Dice+CE call).
@@ -724,8 +725,8 @@ fn from_p_body<const NC: usize, const KIND: u8>(
             // blocks and the tail (whose copies have a run-time length) was kept in memory.
             let mut p_fixed = [[0f32; LANES]; NC];
             let mut gp_fixed = [[0f32; LANES]; NC];
-            let p = rows(&mut p_fixed, &mut p_heap);
-            let gp = rows(&mut gp_fixed, &mut gp_heap);
+            let p = scratch::<_, NC, NC>(&mut p_fixed, &mut p_heap);
+            let gp = scratch::<_, NC, NC>(&mut gp_fixed, &mut gp_heap);
             for (c, pc) in p.iter_mut().enumerate() {
                 if len == LANES {
                     super::prefetch_ahead(grads[c].as_ptr(), off);

@@ -53,7 +53,7 @@
 //! count, without per-pixel losses: a constant count `NC` for 2 to 12 classes
 //! ([`MAX_NC`]), whose per-class vectors stay in registers where they fit, and `NC = 0` for
 //! any count, whose per-class vectors live in scratch on the heap (allocated once per unit
-//! of pixels, in L1 for any count up to a few hundred) through the same code ([`scratch`]). Beyond 8
+//! of pixels, in L1 for any count up to a few hundred) through the same code (`softmax::scratch`, as the lane loops). Beyond 8
 //! classes the lane loops it replaces are the general ones, which it outruns about 2×
 //! (Dice+CE on 1×C×96³, session 18: C = 17 1.9–2.0×, C = 24 1.7–2.1×, C = 40 1.4–1.9×).
 //! Session 17 had given each of 9 to 16 classes a constant; any count does about as well
@@ -63,7 +63,7 @@
 //! `docs/kernel-performance.md`).
 
 use super::avx512::{exp_neg, fold_vec, ln_normal, load_ps, splat, store_ps};
-use super::softmax::{SoftmaxCtx, SoftmaxOut};
+use super::softmax::{SoftmaxCtx, SoftmaxOut, heap, scratch};
 use super::{FOLD, LANES, PIXEL_CHUNK};
 use std::arch::x86_64::*;
 
@@ -138,23 +138,6 @@ fn smoothing_weights<const KIND: u8>(t: &super::softmax::Terms, cw: &mut [f32]) 
     for (c, w) in cw.iter_mut().enumerate() {
         *w = -t.scale * t.k_eps * t.wts[c] * ce;
     }
-}
-
-/// Per-class scratch: `fixed` for a constant class count `NC > 0` (a constant length, so
-/// the per-class loops unroll and the vectors stay in registers where they fit), `heap`
-/// for any count (`NC = 0`). The choice depends on `NC` alone, so it folds away.
-#[inline(always)]
-fn scratch<'a, T, const NC: usize, const K: usize>(
-    fixed: &'a mut [T; K],
-    heap: &'a mut [T],
-) -> &'a mut [T] {
-    if NC > 0 { fixed } else { heap }
-}
-
-/// The heap side of [`scratch`]: `len` copies of `v` for any class count (`NC = 0`), empty
-/// for a constant one.
-fn heap<T: Clone, const NC: usize>(len: usize, v: T) -> Vec<T> {
-    if NC > 0 { Vec::new() } else { vec![v; len] }
 }
 
 /// The pixel term's gradient for one class, `pa·p_c + (pb·[c = y] + vf·cw_c)`, in the
