@@ -112,9 +112,9 @@ fn integer_gamma(desc: &str, prefix: &str) -> bool {
 /// from 2 to 17, and 23 and 40. On an AVX-512 CPU this holds the explicit AVX-512 passes
 /// (`kernel/softmax_avx512.rs`, every pixel term: pass 1, and pass 2 of the Dice-type
 /// losses; a constant class count up to 12, any count beyond, with more than 16 classes
-/// packed in more than four registers of counts) to the portable code they replace; with and without a
-/// gradient, as pass 1 differs. It counts its focal draws with an integer and a real `γ`,
-/// whose kernels differ.
+/// packed in more than four registers of counts) to the portable code they replace; with
+/// and without a gradient, as pass 1 differs. It counts its focal draws with an integer
+/// and a real `γ`, whose kernels differ.
 #[test]
 fn softmax_simd_paths_match_the_portable_path_bit_for_bit() {
     let mut covered = 0;

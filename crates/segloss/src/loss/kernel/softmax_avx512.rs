@@ -74,6 +74,17 @@ pub(super) const MAX_NC: usize = 12;
 /// Registers of packed class counts, four classes each ([`unit_with`]).
 const CNT: usize = MAX_NC / 4;
 
+/// `per_class!(name = [v; K, len])` binds `name` to per-class scratch of the enclosing
+/// kernel's `NC`: `[v; K]` on the stack for a constant count, `len` copies of `v` on the
+/// heap for any count (`softmax::scratch`).
+macro_rules! per_class {
+    ($name:ident = [$v:expr; $k:expr, $len:expr]) => {
+        let mut fixed = [$v; $k];
+        let mut on_heap = heap::<_, NC>($len, $v);
+        let $name = scratch::<_, NC, { $k }>(&mut fixed, &mut on_heap);
+    };
+}
+
 /// The 16 classes at `p` in the lanes of `live`, `−1` (no class) in the others: one
 /// unmasked load for a full block (`live` all ones, a constant where the block loops call
 /// it, so the choice folds away).
@@ -339,15 +350,11 @@ fn unit_with<
     // `unit` chose it to be: the stores below go through `gp`).
     assert!(s0 <= s1 && s1 <= s && n <= PIXEL_CHUNK && x.len() >= nc * s);
     assert_eq!(GRAD, grads.is_some());
-    let mut xp_fixed = [std::ptr::null::<f32>(); NC];
-    let mut xp_heap = heap::<_, NC>(nc, std::ptr::null::<f32>());
-    let xp = scratch::<_, NC, NC>(&mut xp_fixed, &mut xp_heap);
+    per_class!(xp = [std::ptr::null::<f32>(); NC, nc]);
     for (c, p) in xp.iter_mut().enumerate() {
         *p = x[c * s + s0..].as_ptr();
     }
-    let mut gp_fixed = [std::ptr::null_mut::<f32>(); NC];
-    let mut gp_heap = heap::<_, NC>(nc, std::ptr::null_mut::<f32>());
-    let gp = scratch::<_, NC, NC>(&mut gp_fixed, &mut gp_heap);
+    per_class!(gp = [std::ptr::null_mut::<f32>(); NC, nc]);
     if let Some(gs) = grads {
         assert!(gs.len() >= nc && gs.iter().take(nc).all(|g| g.len() >= n));
         for (p, g) in gp.iter_mut().zip(gs.iter_mut()) {
@@ -355,29 +362,19 @@ fn unit_with<
         }
     }
     let t = super::softmax::Terms::of(ctx, nc);
-    let mut wts_fixed = [0f32; NC];
-    let mut wts_heap = heap::<_, NC>(nc, 0f32);
-    let wts = scratch::<_, NC, NC>(&mut wts_fixed, &mut wts_heap);
+    per_class!(wts = [0f32; NC, nc]);
     wts.copy_from_slice(&t.wts[..nc]);
     let keep = 1.0 - t.ce_eps;
     let scale = t.scale;
-    let mut cw_fixed = [0f32; NC];
-    let mut cw_heap = heap::<_, NC>(nc, 0f32);
-    let cw = scratch::<_, NC, NC>(&mut cw_fixed, &mut cw_heap);
+    per_class!(cw = [0f32; NC, nc]);
     smoothing_weights::<KIND>(&t, cw);
     let mut out = SoftmaxOut::default();
     let mut sums = vec![[0f64; 3]; if SUMS { nc } else { 0 }];
     let zero = _mm512_setzero_ps();
     let (mut acc_loss, mut acc_w, mut acc_n, mut acc_bad) = (zero, zero, zero, zero);
-    let mut sacc_fixed = [[zero; 2]; NC];
-    let mut sacc_heap = heap::<_, NC>(nc, [zero; 2]);
-    let sacc = scratch::<_, NC, NC>(&mut sacc_fixed, &mut sacc_heap);
-    let mut cnt_fixed = [_mm512_setzero_si512(); CNT];
-    let mut cnt_heap = heap::<_, NC>(nc.div_ceil(4), _mm512_setzero_si512());
-    let cnt = scratch::<_, NC, CNT>(&mut cnt_fixed, &mut cnt_heap);
-    let mut counts_fixed = [0u64; NC];
-    let mut counts_heap = heap::<_, NC>(nc, 0u64);
-    let counts = scratch::<_, NC, NC>(&mut counts_fixed, &mut counts_heap);
+    per_class!(sacc = [[zero; 2]; NC, nc]);
+    per_class!(cnt = [_mm512_setzero_si512(); CNT, nc.div_ceil(4)]);
+    per_class!(counts = [0u64; NC, nc]);
     // The per-block scratch of any class count, allocated once.
     let mut e_heap = heap::<_, NC>(nc, zero);
     let mut hits_heap = heap::<_, NC>(nc, 0 as __mmask16);
@@ -652,22 +649,16 @@ fn from_p_with<const NC: usize, const KIND: u8, const SQ: bool>(
     // The bounds every access below relies on, checked once.
     assert!(n <= PIXEL_CHUNK && coef.len() >= nc && grads.len() >= nc);
     assert!(grads.iter().take(nc).all(|g| g.len() >= n));
-    let mut gp_fixed = [std::ptr::null_mut::<f32>(); NC];
-    let mut gp_heap = heap::<_, NC>(nc, std::ptr::null_mut::<f32>());
-    let gp = scratch::<_, NC, NC>(&mut gp_fixed, &mut gp_heap);
+    per_class!(gp = [std::ptr::null_mut::<f32>(); NC, nc]);
     for (p, g) in gp.iter_mut().zip(grads.iter_mut()) {
         *p = g.as_mut_ptr();
     }
     let t = super::softmax::Terms::of(ctx, nc);
     let (ce_eps, scale, k_eps) = (t.ce_eps, t.scale, t.k_eps);
     // Per class: the label's weight, `cw_c = −scale·(ε/C)·w_c` (cross-entropy).
-    let mut wts_fixed = [0f32; NC];
-    let mut wts_heap = heap::<_, NC>(nc, 0f32);
-    let wts = scratch::<_, NC, NC>(&mut wts_fixed, &mut wts_heap);
+    per_class!(wts = [0f32; NC, nc]);
     wts.copy_from_slice(&t.wts[..nc]);
-    let mut cw_fixed = [0f32; NC];
-    let mut cw_heap = heap::<_, NC>(nc, 0f32);
-    let cw = scratch::<_, NC, NC>(&mut cw_fixed, &mut cw_heap);
+    per_class!(cw = [0f32; NC, nc]);
     smoothing_weights::<KIND>(&t, cw);
     let zero = _mm512_setzero_ps();
     let one = splat(1.0);
