@@ -20,8 +20,9 @@ pub(super) fn splat(v: f32) -> __m512 {
     unsafe { _mm512_set1_ps(v) }
 }
 
-/// The 16 floats at `p` in the lanes of `live`, `0` in the others : one unmasked load for a full block
-/// (`live` all ones, a constant where the block loops call it, so the choice folds away).
+/// The 16 floats at `p` in the lanes of `live`, `0` in the others: one unmasked load for a
+/// full block (`live` all ones, a constant where the block loops call it, so the choice
+/// folds away).
 ///
 /// # Safety
 /// The lanes of `live` lie in one allocation.

@@ -573,8 +573,8 @@ pub(super) struct Other<'a> {
 }
 
 /// Pass 1 of one unit with the pixel term `term`, and pass 2 of `other` (the same kind of
-/// term, and the same `scale`) block by block beside it: `sigmoid::pass12_unit_body` (or, with no `other`,
-/// `pass1_unit_body`), bit for bit. Returns
+/// term, and the same `scale`) block by block beside it: `sigmoid::pass12_unit_body` (or,
+/// with no `other`, `pass1_unit_body`), bit for bit. Returns
 /// `([Σ loss, Σ p t, Σ p (or p²), Σ t (or t²)], suspect)`.
 ///
 /// # Panics
