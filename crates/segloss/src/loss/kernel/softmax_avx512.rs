@@ -50,18 +50,17 @@
 //! 1.30×/1.34×, softmax Dice+focal 1.57×/1.53×.
 //!
 //! It covers every pixel kind (0 none, 1 cross-entropy, 2 and 3 focal) and every class
-//! count, without per-pixel losses: a constant count `NC` for 2 to 12 classes
-//! ([`MAX_NC`]), whose per-class vectors stay in registers where they fit, and `NC = 0` for
-//! any count, whose per-class vectors live in scratch on the heap (allocated once per unit
-//! of pixels, in L1 for any count up to a few hundred) through the same code
-//! (`softmax::scratch`, as in the lane loops). Beyond 8 classes the lane loops it replaces
-//! are the general ones, which it outruns about 2×
-//! (Dice+CE on 1×C×96³, session 18: C = 17 1.9–2.0×, C = 24 1.7–2.1×, C = 40 1.4–1.9×).
-//! Session 17 had given each of 9 to 16 classes a constant; any count does about as well
-//! at 12 to 16 classes but is 1.0–1.8× slower at 9 and 0.9–1.4× at 10 and 11, so the
-//! constants now stop at 12, which keeps the release build of `segloss-cli` at 7 minutes
-//! on the development VM (10 with constants to 16, 4.4 with constants to 8;
-//! `docs/kernel-performance.md`).
+//! count, without per-pixel losses: a constant count `NC` for 2 to 12 classes ([`MAX_NC`]),
+//! whose per-class vectors stay in registers where they fit, and `NC = 0` for any count,
+//! whose per-class vectors live in scratch on the heap (allocated once per unit of pixels,
+//! in L1 for any count up to a few hundred) through the same code (`softmax::scratch`, as
+//! in the lane loops). Beyond 8 classes the lane loops it replaces are the general ones,
+//! which it outruns about 2× (Dice+CE on 1×C×96³, session 18: C = 17 1.9–2.0×, C = 24
+//! 1.7–2.1×, C = 40 1.4–1.9×). Session 17 had given each of 9 to 16 classes a constant; any
+//! count does about as well at 12 to 16 classes but is 1.0–1.8× slower at 9 and 0.9–1.4× at
+//! 10 and 11, so the constants now stop at 12, which keeps the release build of
+//! `segloss-cli` at 7 minutes on the development VM (10 with constants to 16, 4.4 with
+//! constants to 8; `docs/kernel-performance.md`).
 
 use super::avx512::{exp_neg, fold_vec, ln_normal, load_ps, splat, store_ps};
 use super::softmax::{SoftmaxCtx, SoftmaxOut, heap, scratch};
