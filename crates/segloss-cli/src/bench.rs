@@ -10,7 +10,7 @@
 mod inputs;
 mod stream;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::error::ErrorKind;
@@ -55,6 +55,13 @@ pub struct BenchArgs {
     /// Which implementation of the loss to time.
     #[arg(long = "impl", value_enum, default_value_t = Impl::Core)]
     imp: Impl,
+    /// Sleep this many microseconds before each call, untimed (core only).
+    ///
+    /// Back-to-back calls keep the pool's threads awake; in a training loop other work
+    /// between loss calls lets them sleep, and an idle rayon thread can take over a
+    /// millisecond to join in (docs/kernel-performance.md). Try 5000 with --threads 2.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(..=10_000_000))]
+    idle_us: u32,
 }
 
 /// The implementations `segloss bench` can time.
@@ -265,6 +272,8 @@ struct Report {
     shape: Vec<usize>,
     threads: u16,
     reps: u32,
+    /// The untimed sleep before each call (`--idle-us`).
+    idle_us: u32,
     median_ms: f64,
     min_ms: f64,
     /// Logits processed per second at the median time, in billions.
@@ -323,6 +332,17 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
         Impl::BurnComposed => Some(BenchImpl::BurnComposed),
     };
     if let Some(imp) = burn_impl {
+        if args.idle_us > 0 {
+            crate::Cli::command()
+                .error(
+                    ErrorKind::ArgumentConflict,
+                    format!(
+                        "--idle-us applies to --impl core, not --impl {}",
+                        args.imp.name()
+                    ),
+                )
+                .exit();
+        }
         return run_burn(args, imp, &logits, targets);
     }
     let loss = args
@@ -340,6 +360,9 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
     let mut value = None;
     pool.install(|| -> anyhow::Result<()> {
         for rep in 0..=args.reps {
+            if args.idle_us > 0 {
+                std::thread::sleep(Duration::from_micros(u64::from(args.idle_us)));
+            }
             let start = Instant::now();
             let cpu_start = process_cpu_ms();
             value = match &loss {
@@ -373,6 +396,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
         shape: shape.dims().to_vec(),
         threads: args.threads,
         reps: args.reps,
+        idle_us: args.idle_us,
         median_ms,
         min_ms: times[0],
         gelem_per_s: shape.len() as f64 / (median_ms * 1e-3) / 1e9,
@@ -436,6 +460,7 @@ fn run_burn(
         shape: shape.dims().to_vec(),
         threads: args.threads,
         reps: args.reps,
+        idle_us: args.idle_us,
         median_ms: timing.median_ms,
         min_ms: timing.min_ms,
         gelem_per_s: shape.len() as f64 / (timing.median_ms * 1e-3) / 1e9,
@@ -451,7 +476,7 @@ fn print_report(report: &Report, format: Format) -> anyhow::Result<Outcome> {
     match format {
         Format::Json => println!("{}", serde_json::to_string(report)?),
         Format::Text => println!(
-            "{} impl={} shape={} threads={} median_ms={:.3} min_ms={:.3} gelem_per_s={:.3}{}{}",
+            "{} impl={} shape={} threads={}{} median_ms={:.3} min_ms={:.3} gelem_per_s={:.3}{}{}",
             report.loss,
             report.imp,
             report
@@ -461,6 +486,11 @@ fn print_report(report: &Report, format: Format) -> anyhow::Result<Outcome> {
                 .collect::<Vec<_>>()
                 .join(","),
             report.threads,
+            if report.idle_us > 0 {
+                format!(" idle_us={}", report.idle_us)
+            } else {
+                String::new()
+            },
             report.median_ms,
             report.min_ms,
             report.gelem_per_s,

@@ -49,6 +49,7 @@ fn bench_prints_one_json_object_with_the_documented_fields() {
             assert_eq!(v["shape"], serde_json::json!(dims));
             assert_eq!(v["threads"].to_string(), threads);
             assert_eq!(v["reps"], 3);
+            assert_eq!(v["idle_us"], 0);
             let median = v["median_ms"].as_f64().expect("median_ms is a number");
             let min = v["min_ms"].as_f64().expect("min_ms is a number");
             assert!(min > 0.0 && min <= median, "min {min}, median {median}");
@@ -120,6 +121,25 @@ fn bench_rejects_bad_arguments_as_usage_errors() {
         &["--loss", "no-such-loss", "--shape", "2,1,4"],
         &["--loss", "stream", "--shape", "2,1,4", "--threads", "0"],
         &["--loss", "stream-index", "--shape", "2,1,4"],
+        &["--loss", "stream", "--shape", "2,1,4", "--idle-us", "-1"],
+        &[
+            "--loss",
+            "stream",
+            "--shape",
+            "2,1,4",
+            "--idle-us",
+            "10000001",
+        ],
+        &[
+            "--loss",
+            "dice",
+            "--shape",
+            "2,1,4",
+            "--impl",
+            "burn-fused",
+            "--idle-us",
+            "10",
+        ],
     ] {
         let out = segloss()
             .arg("bench")
@@ -204,4 +224,35 @@ fn burn_implementations_reject_the_streaming_floors_as_usage_errors() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains("--impl"), "{imp}: {stderr}");
     }
+}
+
+#[test]
+fn bench_idles_before_each_call_without_timing_the_idle() {
+    let reps = 4u32;
+    let idle_us = 50_000u32;
+    let start = std::time::Instant::now();
+    let v = bench_json(&[
+        "--loss",
+        "focal",
+        "--shape",
+        "1,1,8,8",
+        "--reps",
+        &reps.to_string(),
+        "--threads",
+        "2",
+        "--idle-us",
+        &idle_us.to_string(),
+    ]);
+    let wall = start.elapsed().as_secs_f64();
+    assert_eq!(v["idle_us"], idle_us);
+    // Warm-up plus timed calls each slept first; none of it is in the timings.
+    let slept = f64::from((reps + 1) * idle_us) * 1e-6;
+    assert!(wall >= slept, "ran {wall} s, slept at least {slept} s");
+    let median = v["median_ms"].as_f64().expect("median_ms is a number");
+    assert!(
+        median < f64::from(idle_us) * 1e-3,
+        "the idle time leaked into the timing: median {median} ms"
+    );
+    let plain = bench_json(&["--loss", "focal", "--shape", "1,1,8,8", "--reps", "1"]);
+    assert_eq!(v["value"], plain["value"], "the idle time changed the loss");
 }
