@@ -332,17 +332,6 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
         Impl::BurnComposed => Some(BenchImpl::BurnComposed),
     };
     if let Some(imp) = burn_impl {
-        if args.idle_us > 0 {
-            crate::Cli::command()
-                .error(
-                    ErrorKind::ArgumentConflict,
-                    format!(
-                        "--idle-us applies to --impl core, not --impl {}",
-                        args.imp.name()
-                    ),
-                )
-                .exit();
-        }
         return run_burn(args, imp, &logits, targets);
     }
     let loss = args
@@ -422,6 +411,17 @@ fn run_burn(
                 format!(
                     "--loss {} is a streaming floor of the core; --impl {} needs a loss",
                     args.loss.name(),
+                    args.imp.name()
+                ),
+            )
+            .exit();
+    }
+    if args.idle_us > 0 {
+        crate::Cli::command()
+            .error(
+                ErrorKind::ArgumentConflict,
+                format!(
+                    "--idle-us applies to --impl core, not --impl {}",
                     args.imp.name()
                 ),
             )
