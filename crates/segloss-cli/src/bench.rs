@@ -7,6 +7,7 @@
 //! of [`segloss::loss::Loss::forward`] with a gradient, inside a local rayon pool of
 //! `--threads` threads; the first call is a warm-up and is not counted.
 
+mod affinity;
 mod inputs;
 mod stream;
 
@@ -62,6 +63,14 @@ pub struct BenchArgs {
     /// millisecond to join in (docs/kernel-performance.md). Try 5000 with --threads 2.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(..=10_000_000))]
     idle_us: u32,
+    /// Pin pool thread i to the i-th CPU this process may run on (Linux only).
+    ///
+    /// On small Linux VMs the scheduler tends to wake a sleeping rayon thread on the busy
+    /// CPU of the thread that woke it, so after an idle gap the second thread joins a call
+    /// late (docs/kernel-performance.md); a pinned thread is woken on its own CPU. Try with
+    /// --threads 2 --idle-us 5000.
+    #[arg(long)]
+    pin_threads: bool,
 }
 
 /// The implementations `segloss bench` can time.
@@ -274,6 +283,8 @@ struct Report {
     reps: u32,
     /// The untimed sleep before each call (`--idle-us`).
     idle_us: u32,
+    /// Whether each pool thread was pinned to its own CPU (`--pin-threads`).
+    pinned: bool,
     median_ms: f64,
     min_ms: f64,
     /// Logits processed per second at the median time, in billions.
@@ -340,10 +351,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
         .with_context(|| format!("configuring {}", args.loss.name()))?;
     let mut grad = vec![0.0f32; shape.len()];
 
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(usize::from(args.threads))
-        .build()
-        .context("building the thread pool")?;
+    let pool = affinity::pool(usize::from(args.threads), args.pin_threads)?;
     let mut times = Vec::with_capacity(args.reps as usize);
     let mut cpu_times = Vec::with_capacity(args.reps as usize);
     let mut value = None;
@@ -386,6 +394,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
         threads: args.threads,
         reps: args.reps,
         idle_us: args.idle_us,
+        pinned: args.pin_threads,
         median_ms,
         min_ms: times[0],
         gelem_per_s: shape.len() as f64 / (median_ms * 1e-3) / 1e9,
@@ -427,10 +436,7 @@ fn run_burn(
             )
             .exit();
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(usize::from(args.threads))
-        .build()
-        .context("building the thread pool")?;
+    let pool = affinity::pool(usize::from(args.threads), args.pin_threads)?;
     // The loss is built inside the pool: burn losses are not `Sync`.
     let timing = pool.install(|| -> anyhow::Result<Timing> {
         let loss = args
@@ -461,6 +467,7 @@ fn run_burn(
         threads: args.threads,
         reps: args.reps,
         idle_us: args.idle_us,
+        pinned: args.pin_threads,
         median_ms: timing.median_ms,
         min_ms: timing.min_ms,
         gelem_per_s: shape.len() as f64 / (timing.median_ms * 1e-3) / 1e9,
@@ -476,7 +483,7 @@ fn print_report(report: &Report, format: Format) -> anyhow::Result<Outcome> {
     match format {
         Format::Json => println!("{}", serde_json::to_string(report)?),
         Format::Text => println!(
-            "{} impl={} shape={} threads={}{} median_ms={:.3} min_ms={:.3} gelem_per_s={:.3}{}{}",
+            "{} impl={} shape={} threads={}{}{} median_ms={:.3} min_ms={:.3} gelem_per_s={:.3}{}{}",
             report.loss,
             report.imp,
             report
@@ -486,6 +493,7 @@ fn print_report(report: &Report, format: Format) -> anyhow::Result<Outcome> {
                 .collect::<Vec<_>>()
                 .join(","),
             report.threads,
+            if report.pinned { " pinned" } else { "" },
             if report.idle_us > 0 {
                 format!(" idle_us={}", report.idle_us)
             } else {

@@ -50,6 +50,7 @@ fn bench_prints_one_json_object_with_the_documented_fields() {
             assert_eq!(v["threads"].to_string(), threads);
             assert_eq!(v["reps"], 3);
             assert_eq!(v["idle_us"], 0);
+            assert_eq!(v["pinned"], false);
             let median = v["median_ms"].as_f64().expect("median_ms is a number");
             let min = v["min_ms"].as_f64().expect("min_ms is a number");
             assert!(min > 0.0 && min <= median, "min {min}, median {median}");
@@ -255,4 +256,41 @@ fn bench_idles_before_each_call_without_timing_the_idle() {
     );
     let plain = bench_json(&["--loss", "focal", "--shape", "1,1,8,8", "--reps", "1"]);
     assert_eq!(v["value"], plain["value"], "the idle time changed the loss");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn bench_pins_its_threads_and_computes_the_same_loss() {
+    let args = [
+        "--loss",
+        "dice-focal",
+        "--shape",
+        "2,1,16,16",
+        "--reps",
+        "2",
+    ];
+    let pinned = bench_json(&[&args[..], &["--threads", "2", "--pin-threads"]].concat());
+    assert_eq!(pinned["pinned"], true);
+    assert_eq!(pinned["threads"], 2);
+    let plain = bench_json(&args);
+    assert_eq!(plain["pinned"], false);
+    assert_eq!(pinned["value"], plain["value"], "pinning changed the loss");
+}
+
+#[cfg(not(target_os = "linux"))]
+#[test]
+fn bench_refuses_to_pin_off_linux() {
+    let out = segloss()
+        .args([
+            "bench",
+            "--loss",
+            "focal",
+            "--shape",
+            "1,1,8,8",
+            "--pin-threads",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Linux only"));
 }

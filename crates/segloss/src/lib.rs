@@ -12,6 +12,18 @@
 //! The crate does no I/O and has no heavy dependencies. Optional features: `rayon`
 //! (multi-threaded kernels) and `serde` (save and merge metric states).
 //!
+//! ## Threads
+//! With `rayon`, the kernels run in the rayon pool they are called from (the global pool,
+//! or one entered with `ThreadPool::install`); the results do not depend on the thread
+//! count. A fused loss call on a 512² batch takes a millisecond or two, so how soon a
+//! sleeping pool thread joins in matters. On small Linux VMs the scheduler tends to wake it
+//! on the busy CPU of the thread that woke it, and a pool that has been idle for a few
+//! milliseconds, as in a training loop with other work between loss calls, then runs most
+//! calls on one thread. Pinning each pool thread to its own CPU (`sched_setaffinity` from
+//! `ThreadPool::broadcast`, or a `ThreadPoolBuilder::start_handler`) avoids it; segloss
+//! leaves that choice to the caller. `segloss bench --threads 2 --idle-us 5000
+//! --pin-threads` measures the difference, and `examples/pool_wake.rs` isolates it.
+//!
 //! ## Notation
 //! Throughout the docs: `x` is a logit, `p` a predicted probability (`p = σ(x)` for sigmoid,
 //! `p = softmax(x)` over the channel axis for softmax), `t` a target in `[0, 1]`, `N` the batch
