@@ -45,36 +45,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     #[cfg(target_os = "linux")]
     {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build()?;
-        let pinned: Result<Vec<()>, String> = pool
-            .broadcast(|ctx| pin_to(ctx.index()))
-            .into_iter()
-            .collect();
-        match pinned {
-            Ok(_) => {
-                println!("2-thread pool, thread i pinned to CPU i:");
+        match pool.install(segloss::parallel::pin_pool_threads) {
+            Ok(cpus) => {
+                println!("2-thread pool, thread i pinned to CPU {cpus:?}[i]:");
                 measure(&pool);
             }
             Err(e) => println!("could not pin the pool's threads: {e}"),
         }
     }
     Ok(())
-}
-
-/// Pins the calling thread to CPU `cpu`.
-#[cfg(target_os = "linux")]
-fn pin_to(cpu: usize) -> Result<(), String> {
-    // SAFETY: an all-zero `cpu_set_t` is a valid empty set; `cpu` is a pool index (0 or 1),
-    // far below `CPU_SETSIZE`; `set` is passed with its own size; pid 0 is this thread.
-    let rc = unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(cpu, &mut set);
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set)
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(format!("CPU {cpu}: {}", std::io::Error::last_os_error()))
-    }
 }
 
 /// Prints the second job's start percentiles for each idle gap.

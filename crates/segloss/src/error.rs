@@ -153,6 +153,16 @@ pub enum Error {
         /// The kind given, e.g. `"u8 class indices"`.
         found: &'static str,
     },
+    /// A pool thread could not be pinned to a CPU (`parallel::pin_pool_threads`).
+    #[error("pinning pool thread {thread} to CPU {cpu}: {reason}")]
+    ThreadAffinity {
+        /// The thread's index in its rayon pool.
+        thread: usize,
+        /// The CPU it was to run on.
+        cpu: usize,
+        /// What the operating system said.
+        reason: String,
+    },
 }
 
 fn ignore_hint(ignore_index: Option<u64>) -> String {

@@ -19,10 +19,10 @@
 //! sleeping pool thread joins in matters. On small Linux VMs the scheduler tends to wake it
 //! on the busy CPU of the thread that woke it, and a pool that has been idle for a few
 //! milliseconds, as in a training loop with other work between loss calls, then runs most
-//! calls on one thread. Pinning each pool thread to its own CPU (`sched_setaffinity` from
-//! `ThreadPool::broadcast`, or a `ThreadPoolBuilder::start_handler`) avoids it; segloss
-//! leaves that choice to the caller. `segloss bench --threads 2 --idle-us 5000
-//! --pin-threads` measures the difference, and `examples/pool_wake.rs` isolates it.
+//! calls on one thread. Pinning each pool thread to its own CPU avoids it: on Linux,
+//! `parallel::pin_pool_threads` (with `rayon`) does it for the current pool; segloss never
+//! pins on its own. `segloss bench --threads 2 --idle-us 5000 --pin-threads` measures the
+//! difference, and `examples/pool_wake.rs` isolates it.
 //!
 //! ## Notation
 //! Throughout the docs: `x` is a logit, `p` a predicted probability (`p = σ(x)` for sigmoid,
@@ -37,6 +37,9 @@ pub mod label;
 pub mod loss;
 pub(crate) mod math;
 pub mod metrics;
+#[cfg(all(feature = "rayon", target_os = "linux"))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "rayon", target_os = "linux"))))]
+pub mod parallel;
 pub mod shape;
 
 pub use error::{Error, Result};
