@@ -153,16 +153,25 @@ pub enum Error {
         /// The kind given, e.g. `"u8 class indices"`.
         found: &'static str,
     },
-    /// A pool thread could not be pinned to a CPU (`parallel::pin_pool_threads`).
-    #[error("pinning pool thread {thread} to CPU {cpu}: {reason}")]
+    /// A thread's CPU affinity could not be read, or a pool thread could not be pinned to a
+    /// CPU (`parallel::pin_pool_threads`).
+    #[error("{}: {reason}", affinity_op(*thread, *cpu))]
     ThreadAffinity {
-        /// The thread's index in its rayon pool.
-        thread: usize,
-        /// The CPU it was to run on.
-        cpu: usize,
+        /// The thread's index in its rayon pool; `None` when reading the calling thread's
+        /// affinity mask failed.
+        thread: Option<usize>,
+        /// The CPU it was to run on; `None` when reading the mask failed.
+        cpu: Option<usize>,
         /// What the operating system said.
         reason: String,
     },
+}
+
+fn affinity_op(thread: Option<usize>, cpu: Option<usize>) -> String {
+    match (thread, cpu) {
+        (Some(t), Some(c)) => format!("pinning pool thread {t} to CPU {c}"),
+        _ => "reading the calling thread's CPU affinity".to_string(),
+    }
 }
 
 fn ignore_hint(ignore_index: Option<u64>) -> String {

@@ -41,8 +41,8 @@ pub fn pin_pool_threads() -> Result<Vec<usize>> {
     rayon::broadcast(|ctx| {
         let cpu = cpus[ctx.index() % cpus.len()];
         pin_current_thread(cpu).map_err(|reason| Error::ThreadAffinity {
-            thread: ctx.index(),
-            cpu,
+            thread: Some(ctx.index()),
+            cpu: Some(cpu),
             reason,
         })?;
         Ok(cpu)
@@ -54,7 +54,7 @@ pub fn pin_pool_threads() -> Result<Vec<usize>> {
 /// The CPUs the calling thread may run on (its affinity mask), in increasing order.
 ///
 /// # Errors
-/// [`Error::ThreadAffinity`] (with thread and CPU 0) when `sched_getaffinity` fails or
+/// [`Error::ThreadAffinity`] (with no thread or CPU) when `sched_getaffinity` fails or
 /// reports no CPU.
 ///
 /// ```
@@ -64,8 +64,8 @@ pub fn pin_pool_threads() -> Result<Vec<usize>> {
 /// ```
 pub fn allowed_cpus() -> Result<Vec<usize>> {
     let failed = |reason: String| Error::ThreadAffinity {
-        thread: 0,
-        cpu: 0,
+        thread: None,
+        cpu: None,
         reason,
     };
     // SAFETY: an all-zero `cpu_set_t` is a valid empty set.
@@ -151,14 +151,23 @@ mod tests {
         let e = pin_current_thread(libc::CPU_SETSIZE as usize).unwrap_err();
         assert!(e.contains("CPU_SETSIZE"), "{e}");
         let e = Error::ThreadAffinity {
-            thread: 1,
-            cpu: 3,
+            thread: Some(1),
+            cpu: Some(3),
             reason: e,
         };
         assert!(
             e.to_string()
                 .starts_with("pinning pool thread 1 to CPU 3: CPU 1024"),
             "{e}"
+        );
+        let e = Error::ThreadAffinity {
+            thread: None,
+            cpu: None,
+            reason: "sched_getaffinity: EINVAL".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "reading the calling thread's CPU affinity: sched_getaffinity: EINVAL"
         );
     }
 }
